@@ -1,0 +1,2 @@
+#include "test_util.hpp"
+TEST_CASE("placeholder validate_test", "[todo]") { CHECK(true); }
