@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   gdn::cli::add_bench_reference(app, exit_code);
+  gdn::cli::add_trace_commands(app, exit_code);
+  gdn::cli::add_kernel_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
