@@ -54,6 +54,9 @@ void validate(const Config& c, const Inputs& in) {
   int64_t max_len = 0;
   for (int64_t n = 0; n < N; ++n) max_len = std::max(max_len, cu[n + 1] - cu[n]);
 
+  if (in.q.present() && in.q.shape.size() == 3 && in.q.dim(0) != Tt)
+    fail("cu_seqlens[" + std::to_string(N) + "] = " + std::to_string(Tt) + " does not equal the " +
+         std::to_string(in.q.dim(0)) + " tokens of q");
   expect_shape("q", in.q, {Tt, c.H, c.K}, "[Ttot, H, K]");
   expect_shape("k", in.k, {Tt, c.H, c.K}, "[Ttot, H, K]");
   expect_shape("v", in.v, {Tt, c.HV, c.V}, "[Ttot, HV, V]");
