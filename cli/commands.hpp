@@ -9,5 +9,6 @@ namespace gdn::cli {
 void add_bench_reference(CLI::App& app, int& exit_code);  // bench_reference.cpp
 void add_trace_commands(CLI::App& app, int& exit_code);   // trace_commands.cpp: golden, inspect, check
 void add_kernel_commands(CLI::App& app, int& exit_code);  // kernel_commands.cpp: kernels, run, bench
+void add_drift(CLI::App& app, int& exit_code);            // drift_command.cpp
 
 }  // namespace gdn::cli

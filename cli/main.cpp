@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   gdn::cli::add_bench_reference(app, exit_code);
   gdn::cli::add_trace_commands(app, exit_code);
   gdn::cli::add_kernel_commands(app, exit_code);
+  gdn::cli::add_drift(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
