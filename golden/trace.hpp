@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "golden/compression.hpp"
 #include "reference/config.hpp"
 #include "reference/precision.hpp"
 #include "reference/problem.hpp"
@@ -57,11 +58,16 @@ struct TraceReadOptions {
   bool token_states = true;  // read golden per-token states when present
 };
 
+struct TraceWriteOptions {
+  Compression compression = Compression::Auto;
+};
+
 // Writes atomically: "<path>.tmp.<pid>" in the same directory, then rename(2).
-void write_trace(const std::string& path, const Trace& trace);
+void write_trace(const std::string& path, const Trace& trace, const TraceWriteOptions& options = {});
 Trace read_trace(const std::string& path, const TraceReadOptions& options = {});
 
-// A digest of every input value and index (not of the config): ties a candidate to its trace.
+// A digest of the config's conventions and every input value and index: ties a candidate
+// to the trace it answers.
 std::string inputs_digest(const Trace& trace);
 
 // What a kernel produced for a trace. Tensors hold double; on disk they are stored in the
@@ -86,7 +92,7 @@ Candidate make_candidate(const Trace& trace, const Outputs& outputs, const Preci
                          const std::string& kernel, const std::string& profile);
 
 // Writes atomically, as write_trace. Values must lie on their dtype's grid (InputError otherwise).
-void write_candidate(const std::string& path, const Candidate& candidate);
+void write_candidate(const std::string& path, const Candidate& candidate, const TraceWriteOptions& options = {});
 Candidate read_candidate(const std::string& path);
 
 // The version string recorded as the generator ("gdn <git describe>").
