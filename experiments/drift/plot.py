@@ -13,14 +13,14 @@ import pandas as pd
 def panel(ax, path, title):
     d = pd.read_csv(path)
     t = d["token_end"]
-    for name, style in [
-        ("fp32", "C0"),
-        ("bf16-fp32state", "C1"),
-        ("bf16-bf16state", "C3"),
-        ("bf16-bf16state-stochastic", "C2"),
-        ("bf16-bf16state-beta-decay-bf16", "C4"),
+    for name, style, ls in [
+        ("fp32", "C0", "-"),
+        ("bf16-fp32state", "C1", "-"),
+        ("bf16-bf16state", "C3", "-"),
+        ("bf16-bf16state-stochastic", "C2", "-"),
+        ("bf16-bf16state-beta-decay-bf16", "C4", "-."),  # often on top of bf16-bf16state
     ]:
-        ax.plot(t, d[f"rms_err_{name}"] / d["rms_ref"], style, lw=1.2, label=f"{name} (RMS error)")
+        ax.plot(t, d[f"rms_err_{name}"] / d["rms_ref"], style, ls=ls, lw=1.4, label=f"{name} (RMS error)")
     for prof, style in [("bf16-fp32state", "C1"), ("bf16-bf16state", "C3")]:
         ax.plot(t, d[f"median_bound-worst-case-{prof}"] / d["rms_ref"], style, ls="--", lw=1,
                 label=f"worst-case bound, {prof} (median)")
