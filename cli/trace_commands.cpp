@@ -329,7 +329,12 @@ void add_check(CLI::App& app, int& exit_code) {
     const double t_cand = seconds_since(t0);
     const Trace tr = read_trace(a->golden);
     const double t_trace = seconds_since(t0);
-    CheckReport rep = check(tr, cand, opt);
+    CheckReport rep;
+    try {
+      rep = check(tr, cand, opt);
+    } catch (const InputError& e) {
+      throw InputError(a->candidate + " against " + a->golden + ": " + e.what());
+    }
     const double t_check = seconds_since(t0);
     rep.golden_path = a->golden;
     rep.candidate_path = a->candidate;

@@ -286,8 +286,8 @@ Reader::Reader(std::string path) : path_(std::move(path)) {
   if (f < 0) {
     const std::vector<std::string> msgs = take_stack();
     std::string why = innermost(msgs);
-    if (mentions(msgs, "truncated")) why = "truncated file: " + why;
-    else if (mentions(msgs, "checksum")) why = "metadata checksum mismatch: " + why;
+    if (mentions(msgs, "truncated") && !mentions({why}, "truncated")) why = "truncated file: " + why;
+    else if (mentions(msgs, "checksum") && !mentions({why}, "checksum")) why = "metadata checksum mismatch: " + why;
     throw InputError(path_ + ": cannot open as HDF5 (corrupted or truncated file; " + why + ")");
   }
   file_ = Handle(f, H5Fclose);
@@ -494,8 +494,10 @@ FloatData read_floats(const Object& loc, const std::string& name) {
   const size_t n = static_cast<size_t>(numel(out.shape));
   out.data.resize(n);
   if (bf16_bits) {
+    // Read with the file's signedness (no conversion), then take the 16 bits as they are.
     std::vector<uint16_t> bits(n);
-    if (H5Dread(d.get(), H5T_NATIVE_UINT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, bits.data()) < 0) fail_read(where, "read failed");
+    const hid_t mem = H5Tget_sign(t.get()) == H5T_SGN_NONE ? H5T_NATIVE_UINT16 : H5T_NATIVE_INT16;
+    if (H5Dread(d.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, bits.data()) < 0) fail_read(where, "read failed");
     for (size_t i = 0; i < n; ++i) out.data[i] = bf16_bits_to_float(bits[i]);
   } else if (size <= 4) {
     std::vector<float> narrow(n);
