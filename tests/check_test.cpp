@@ -365,3 +365,28 @@ TEST_CASE("judging from files equals judging in memory", "[check][files]") {
   CHECK(format_json(mem) == format_json(file));
   CHECK(file.pass);
 }
+
+TEST_CASE("the stress cases: each simulator profile passes its own profile", "[check][stress]") {
+  const Stress stress = GENERATE(Stress::SlowDecay, Stress::NearCancellation, Stress::LargeKeys);
+  const Profile p = GENERATE(Profile::Fp32, Profile::Bf16Fp32State, Profile::Bf16Bf16State);
+  TraceRequest rq;
+  GenerateOptions& g = rq.generate;
+  g.config = small_config(2, 4, 16, 16, Layout::VK);
+  if (stress == Stress::LargeKeys) {
+    g.config.qk_norm = QkNorm::None;  // unnormalised keys: expansive steps
+    g.config.scale = 0.25;
+  }
+  g.N = 2;
+  g.T = 64;
+  const TraceDtypes dt = profile_dtypes(p);
+  g.input_dtype = dt.input;
+  g.params_dtype = dt.params;
+  g.state_dtype = dt.state;
+  g.stress = stress;
+  g.seed = seed_for("stress", static_cast<uint64_t>(stress) * 4 + static_cast<uint64_t>(p));
+  const Trace tr = build_trace(rq);
+  const CheckReport r = run(tr, simulated(tr, p), p);
+  print("stress " + to_string(stress) + ", " + to_string(p), r);
+  CHECK(r.pass);
+  if (stress == Stress::LargeKeys) CHECK(!r.notes.empty());  // the expansive steps are reported
+}
