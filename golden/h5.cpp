@@ -190,10 +190,10 @@ void write_attr_raw(const Object& o, const char* name, hid_t file_type, hid_t me
     fail(o, std::string("cannot write attribute '") + name + "' (" + innermost(take_stack()) + ")");
 }
 
-Handle string_type(bool variable, size_t size) {
+Handle string_type(bool variable, size_t size, H5T_cset_t cset = H5T_CSET_UTF8) {
   Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(t.get(), variable ? H5T_VARIABLE : size);
-  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  H5Tset_cset(t.get(), cset);
   return t;
 }
 
@@ -349,8 +349,10 @@ std::string read_attr_string(const Object& o, const char* name) {
   Handle a = open_attr(o, name);
   Handle t(H5Aget_type(a.get()), H5Tclose);
   if (H5Tget_class(t.get()) != H5T_STRING) fail(o, std::string("attribute '") + name + "' is not a string");
+  // HDF5 converts no string between ASCII and UTF-8: read in the file's character set.
+  const H5T_cset_t cset = H5Tget_cset(t.get()) == H5T_CSET_ASCII ? H5T_CSET_ASCII : H5T_CSET_UTF8;
   if (H5Tis_variable_str(t.get()) > 0) {
-    Handle mem = string_type(true, 0);
+    Handle mem = string_type(true, 0, cset);
     char* buf = nullptr;
     if (H5Aread(a.get(), mem.get(), &buf) < 0) fail_read(o, std::string("attribute '") + name + "' cannot be read");
     std::string s = buf ? buf : "";
@@ -358,7 +360,7 @@ std::string read_attr_string(const Object& o, const char* name) {
     return s;
   }
   const size_t n = H5Tget_size(t.get());
-  Handle mem = string_type(false, n);
+  Handle mem = string_type(false, n, cset);
   std::string s(n, '\0');
   if (H5Aread(a.get(), mem.get(), s.data()) < 0) fail_read(o, std::string("attribute '") + name + "' cannot be read");
   s.resize(std::strlen(s.c_str()));

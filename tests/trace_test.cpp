@@ -416,8 +416,18 @@ TEST_CASE("a candidate written by hand with raw bfloat16 bits (torch int16 view)
     H5Sclose(s);
     H5Tclose(t);
   };
-  str_attr(f, "schema", kCandidateSchema);
-  str_attr(f, "layout", "KV");
+  str_attr(f, "schema", kCandidateSchema);  // variable-length ASCII (h5py writes UTF-8)
+  {
+    // Fixed-length ASCII, as h5py writes numpy bytes: f.attrs["layout"] = np.bytes_("KV").
+    const hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 2);
+    const hid_t s = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(f, "layout", t, s, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, t, "KV");
+    H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+  }
   {
     const hid_t s = H5Screate(H5S_SCALAR);
     const hid_t a = H5Acreate2(f, "schema_version", H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
