@@ -27,8 +27,8 @@ judge() {
   set -e
   case $rc in 0) verdict=PASS ;; 1) verdict=FAIL ;; *) verdict="ERROR ($rc)" ;; esac
   local o_ratio state_ratio mark="as expected"
-  o_ratio=$(awk '$1 == "o" && NF >= 9 {print $5}' <<<"$text")
-  state_ratio=$(awk '$1 == "state" && NF >= 9 {print $5}' <<<"$text")
+  o_ratio=$(awk '$1 == "o" && NF >= 9 {print $5; exit}' <<<"$text")
+  state_ratio=$(awk '$1 == "state" && NF >= 9 {print $5; exit}' <<<"$text")
   if [ "$verdict" != "$expected" ]; then mark="**UNEXPECTED**"; unexpected=$((unexpected + 1)); fi
   rows+="| $label | \`$(basename "$trace")\` | $profile | $verdict | $expected, $mark | ${o_ratio:-n/a} | ${state_ratio:-n/a} |"$'\n'
   details+=$'\n'"### $label, judged as $profile"$'\n\n```\n'"$text"$'\n```\n'
