@@ -10,6 +10,8 @@ namespace gdn {
 
 namespace {
 
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
 // True where every value of dtype `small` is a value of dtype `big`.
 bool holds(Dtype big, Dtype small) {
   return big == small || big == Dtype::F64 || (big == Dtype::F32 && small != Dtype::F64);
@@ -23,6 +25,17 @@ double absolute_roundoff(Dtype d) {
     case Dtype::BF16: return 0x1p-134;
     case Dtype::F32: return 0x1p-150;
     case Dtype::F64: return 0.0;
+  }
+  return 0.0;
+}
+
+// Largest finite value of d: past it the kernel overflows and no bound is promised.
+double largest(Dtype d) {
+  switch (d) {
+    case Dtype::F64: return std::numeric_limits<double>::max();
+    case Dtype::F32: return std::numeric_limits<float>::max();
+    case Dtype::BF16: return 0x1.fep127;
+    case Dtype::F16: return 65504.0;
   }
   return 0.0;
 }
@@ -48,12 +61,17 @@ struct Constants {
   double f = 0;      // kFunctionUlps * u
   double u_s = 0, s_abs = 0;  // state storage rounding per token: relative, absolute per element
   double u_o = 0, o_abs = 0;  // output rounding
+  double state_max = 0, output_max = 0;  // ranges of the state and the output as computed
+  double tiny = 0;     // smallest normal number of the arithmetic: below it exp underflows
+  double exp_max = 0;  // largest x whose exp the arithmetic holds
   bool rss = false;
 
   Constants(const Config& c, const ErrorModelOptions& opt) {
     const PrecisionSpec& p = opt.precision;
     const double K = static_cast<double>(c.K);
     u = unit_roundoff(p.arith);
+    tiny = p.arith == Dtype::F32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
+    exp_max = std::log(largest(p.arith));
     f = kFunctionUlps * u;
     rss = opt.kind == BoundKind::Probabilistic;
     const double gamma_wc = K * u / (1.0 - K * u);
@@ -63,6 +81,8 @@ struct Constants {
     nu_k = c.qk_norm == QkNorm::None ? 0.0 : 0.5 * (gamma + u) + 2.0 * u;
     nu_q = nu_k + 2.0 * u;  // the scale rounded to the arithmetic type, and the product
     const Dtype sd = storage_dtype(p);
+    state_max = std::min(largest(p.arith), largest(sd));
+    output_max = std::min(largest(p.arith), largest(p.output));
     if (!holds(sd, p.arith)) {
       u_s = state_storage_roundoff(p);
       s_abs = (p.state == StateStorage::BF16Stochastic ? 2.0 : 1.0) * absolute_roundoff(sd);
@@ -102,12 +122,14 @@ void require_on_grid(const Tensor& t, Dtype d, const char* name) {
 }
 
 // Relative error of the computed log decay g in the raw form -exp(A_log) softplus(a + dt_bias)
-// (error_model.md, "Gates"); 0 for precomputed g, which the kernel reads as is.
+// (error_model.md, "Local terms"); 0 for precomputed g, which the kernel reads as is.
 double gate_relative_error(const Constants& k, double A_log, double a, double dt_bias) {
   const double x = a + dt_bias;  // rounded once: |dx| <= u |x|
   double softplus_err;
   if (x > kSoftplusThreshold) {
     softplus_err = k.u;
+  } else if (std::log1p(std::exp(x)) < k.tiny) {
+    softplus_err = 1.0;  // exp(x) underflows in the arithmetic: softplus may come out 0
   } else {
     const double y = std::exp(x), sp = std::log1p(y);
     const double w = y / ((1.0 + y) * sp);       // sensitivity of log1p(y) to y, relative, <= 1
@@ -116,6 +138,9 @@ double gate_relative_error(const Constants& k, double A_log, double a, double dt
   }
   return (k.f + std::abs(A_log) * k.u) + softplus_err + k.u;  // exp(A_log), softplus, the product
 }
+
+// a - b where a > b, else 0: also 0 when a reference that diverged makes both infinite.
+double excess(double a, double b) { return a > b ? a - b : 0.0; }
 
 // Observes the float64 reference and carries, for every (sequence, value head), the bound on
 // each state column's error.
@@ -160,20 +185,27 @@ class BoundObserver {
       M = std::max(nn, m * M_prev);
       // |k|^T |s'| and |q~|^T |s_t| of the computed state: the reference's, plus what the
       // computed state may hold beyond it.
-      const double a1 = e * (kabs.dot(s.cwiseAbs()) + knorm * (M_prev - ns));
-      const double a2 = qabs.dot(snew.cwiseAbs()) + qnorm * (M - nn);
+      const double a1 = e * (kabs.dot(s.cwiseAbs()) + knorm * excess(M_prev, ns));
+      const double a2 = qabs.dot(snew.cwiseAbs()) + qnorm * excess(M, nn);
       const double r = std::abs(view.r[static_cast<Eigen::Index>(j)]);
       // delta: decay and its rounding through the transition; beta; the dot product k.s' and
       // the key's normalisation (both through beta k); r = v - d, u = beta r, u k; s' + u k.
       const double delta = rho * (de + k_.u * e) * M_prev + knorm * (r * db + beta * (k_.nu_k + 3.0 * k_.u) * r) +
                            knorm * beta * (k_.gamma + k_.nu_k) * a1 + k_.u * M;
-      const double pre = k_.add(rho * e * B, delta);
+      double pre = k_.add(rho * e * B, delta);
       const double storage = k_.u_s * M + std::sqrt(static_cast<double>(c_.K)) * k_.s_abs;
       B = k_.add(pre, storage);
+      // Past the range of the computed values the kernel may overflow: no bound, for the state
+      // and the output computed from it. The values are the state, the partial sums of k . s'
+      // (<= a1) and u k (<= beta (|v| + a1) ||k||, larger than the state where s' and u k
+      // cancel, as in expansive steps).
+      const double u_max = beta * (std::abs(th.v[static_cast<Eigen::Index>(j)]) + a1) * knorm;
+      if (!(std::max({M + B, a1 + r, u_max}) <= k_.state_max)) pre = B = kInf;
 
       const double o = std::abs(view.o[static_cast<Eigen::Index>(j)]);
       double po = qnorm * pre + (k_.nu_q + k_.gamma) * a2;
       if (k_.u_o > 0.0) po += k_.u_o * (o + po) + k_.o_abs;  // (0 * inf would be NaN)
+      if (!(a2 + po <= k_.output_max)) po = kInf;  // |o| <= a2 bounds the partial sums of q . s too
       out_.output[(t * c_.HV + hv) * c_.V + j] = po;
 
       st.max_local = std::max(st.max_local, delta + storage);
@@ -196,7 +228,7 @@ class BoundObserver {
       if (h.started) {
         HeadStats s = h.stats;
         const double gap = k_.rss ? std::sqrt(1.0 - s.max_decay * s.max_decay) : 1.0 - s.max_decay;
-        s.plateau = gap > 0.0 ? s.max_local / gap : std::numeric_limits<double>::infinity();
+        s.plateau = gap > 0.0 ? s.max_local / gap : kInf;
         all.push_back(s);
       }
     return all;
@@ -237,6 +269,7 @@ class BoundObserver {
     if (c_.gate_form == GateForm::Raw)
       rel_g = gate_relative_error(k_, in_.A_log[hv], in_.a[t * c_.HV + hv], in_.dt_bias[hv]);
     double de = e * (k_.f + g * k_.u + g * rel_g);
+    if (e < k_.tiny) de += e;  // exp(g) may underflow to 0
     if (opt_.precision.decay_bf16) de += (e + de) * unit_roundoff(Dtype::BF16);
     return de;
   }
@@ -246,8 +279,9 @@ class BoundObserver {
   double beta_error(int64_t t, int64_t hv, double beta) const {
     double db = 0.0;
     if (c_.gate_form == GateForm::Raw) {
-      const double b = std::abs(in_.b[t * c_.HV + hv]);
-      db = beta * ((1.0 - beta) * (k_.f + b * k_.u) + 2.0 * k_.u);
+      const double b = in_.b[t * c_.HV + hv];
+      // exp(-b) overflows for -b past exp_max: beta comes out 0.
+      db = -b > k_.exp_max ? beta : beta * ((1.0 - beta) * (k_.f + std::abs(b) * k_.u) + 2.0 * k_.u);
     }
     if (opt_.precision.beta_bf16) db += (beta + db) * unit_roundoff(Dtype::BF16);
     return db;

@@ -27,6 +27,7 @@ Tightness measure(const Tensor& cand, const Tensor& ref, const Tensor& bound, do
   Tightness t;
   std::vector<double> ratios;
   for (int64_t i = 0; i < ref.size(); ++i) {
+    if (std::isinf(bound[i])) continue;  // the model promises nothing (overflow, divergence)
     const double err = std::abs(cand[i] - ref[i]);
     t.max_err = std::max(t.max_err, err);
     if (!(err <= factor * bound[i])) ++t.exceed;
@@ -172,7 +173,7 @@ std::vector<Variant> variants() {
 TEST_CASE("every profile stays within its bound on random calls", "[error_model][soundness]") {
   const Profile prof = GENERATE(Profile::Fp64, Profile::Fp32, Profile::Bf16Fp32State, Profile::Bf16Bf16State);
   const PrecisionSpec p = profile_spec(prof);
-  for (uint64_t i = 0; i < 12; ++i) {
+  for (uint64_t i = 0; i < 24; ++i) {
     RandomCase r = random_case(seed_for("random call", i), i % 4 == 3 ? 1024 : 96);
     Inputs in = generate_inputs(on_policy_grid(r.o, p));
     scale_keys(r.c, p, in);
@@ -352,6 +353,63 @@ TEST_CASE("expansive steps are flagged and the bound grows through them", "[erro
               b.expansive.size(), b.expansive.front().norm, b.token_states[0], b.token_states[(T - 1) * KV],
               static_cast<long long>(T));
   require_sound(run_case("expansive keys 2 e_i, beta 1, fp32", c, in, eo.precision, kDefaultBoundKind, true));
+}
+
+TEST_CASE("a diverging recurrence gets an infinite bound, never NaN", "[error_model][expansive]") {
+  // rho = 3 at every step with nothing decaying: the state grows ~3^t, past float's range
+  // (t ~ 80) and then past double's (t ~ 646). The bound must say "anything" (inf), not NaN.
+  Config c = small_config(1, 1, 4, 3, Layout::KV);
+  c.gate_form = GateForm::Precomputed;
+  c.qk_norm = QkNorm::None;
+  c.scale = 1.0;
+  GenerateOptions o;
+  o.config = c;
+  o.T = 800;
+  o.stress = Stress::NearCancellation;  // one key, repeated
+  o.seed = seed_for("diverging");
+  Inputs in = generate_inputs(on_policy_grid(o, profile_spec(Profile::Fp32)));
+  for (int64_t t = 0; t < o.T; ++t) {
+    std::fill_n(&in.k[t * c.K], c.K, 0.0);
+    in.k[t * c.K] = 2.0;
+    in.g[t] = 0.0;
+    in.beta[t] = 1.0;
+  }
+  ErrorModelOptions eo;
+  eo.precision = profile_spec(Profile::Fp32);
+  const ErrorBounds b = error_bounds(c, in, eo);
+  int64_t nan = 0;
+  for (double x : b.output.data) nan += std::isnan(x);
+  for (double x : b.state.data) nan += std::isnan(x);
+  CHECK(nan == 0);
+  CHECK(std::isinf(b.output[b.output.size() - 1]));
+  CHECK(std::isinf(b.state[0]));
+}
+
+TEST_CASE("extreme gates stay within the bound: exp underflows, beta comes out 0", "[error_model][soundness]") {
+  // a = 30: softplus = 30, g ~ -30 A down to -480, exp(g) underflows in float (and in double
+  // below -745). a = -120: softplus ~ 1e-52 underflows in float. b = -100: exp(100)
+  // overflows in float, beta comes out 0 where the oracle has 4e-44.
+  const Profile prof = GENERATE(Profile::Fp32, Profile::Bf16Bf16State);
+  const PrecisionSpec p = profile_spec(prof);
+  Config c = small_config(1, 2, 8, 4, Layout::KV);
+  GenerateOptions o;
+  o.config = c;
+  o.T = 60;
+  o.seed = seed_for("extreme gates", static_cast<uint64_t>(prof));
+  Inputs in = generate_inputs(on_policy_grid(o, p));
+  const double a_values[] = {30.0, -120.0, 0.0}, b_values[] = {-100.0, 0.0, 100.0};
+  for (int64_t i = 0; i < in.a.size(); ++i) {
+    in.a[i] = a_values[i % 3];
+    in.b[i] = b_values[(i / 3) % 3];
+  }
+  const Verdict v = run_case(to_string(prof) + " extreme gates, seed " + std::to_string(o.seed), c, in, p);
+  require_sound(v);
+  ErrorModelOptions eo;
+  eo.precision = p;
+  const ErrorBounds b = error_bounds(c, in, eo);
+  int64_t nan = 0;
+  for (double x : b.output.data) nan += std::isnan(x);
+  CHECK(nan == 0);
 }
 
 TEST_CASE("fp64: the bound is at rounding level and holds for the oracle against long double", "[error_model][fp64]") {
