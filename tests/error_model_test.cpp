@@ -56,6 +56,16 @@ GenerateOptions on_policy_grid(GenerateOptions o, const PrecisionSpec& p) {
   return o;
 }
 
+// One sequence of T tokens for config c.
+GenerateOptions options(const Config& c, int64_t T, uint64_t seed, Stress stress = Stress::None) {
+  GenerateOptions o;
+  o.config = c;
+  o.T = T;
+  o.stress = stress;
+  o.seed = seed;
+  return o;
+}
+
 struct Verdict {
   Tightness o, s, ts;
 };
@@ -188,11 +198,7 @@ TEST_CASE("every profile stays within its bound on the stress cases at T = 4096"
   const PrecisionSpec p = profile_spec(prof);
   Config c = small_config(1, 2, 16, 8, Layout::VK);
   if (stress == Stress::LargeKeys) c.qk_norm = QkNorm::None;
-  GenerateOptions o;
-  o.config = c;
-  o.T = 4096;
-  o.stress = stress;
-  o.seed = seed_for("stress", static_cast<uint64_t>(stress));
+  GenerateOptions o = options(c, 4096, seed_for("stress", static_cast<uint64_t>(stress)), stress);
   const Inputs in = generate_inputs(on_policy_grid(o, p));
   INFO(to_string(prof) << " " << to_string(stress) << " seed " << o.seed);
   require_sound(run_case(to_string(prof) + " " + to_string(stress) + " T=4096 K=16 V=8 seed " +
@@ -208,11 +214,7 @@ TEST_CASE("the variants stay within their bounds", "[error_model][soundness]") {
   const GateForm gates = GENERATE(GateForm::Raw, GateForm::Precomputed);
   Config c = small_config(1, 2, 16, 8, Layout::KV);
   c.gate_form = gates;
-  GenerateOptions o;
-  o.config = c;
-  o.T = 2048;
-  o.stress = stress;
-  o.seed = seed_for("variant", v);
+  GenerateOptions o = options(c, 2048, seed_for("variant", v), stress);
   const Inputs in = generate_inputs(on_policy_grid(o, var.spec));
   INFO(var.name << " " << to_string(stress) << " " << to_string(gates) << " seed " << o.seed);
   require_sound(run_case(var.name + " " + to_string(stress) + " " + to_string(gates) + " T=2048 seed " +
@@ -228,12 +230,8 @@ TEST_CASE("a stagnating bf16 state: the worst-case bound holds, the probabilisti
           "[error_model][soundness]") {
   Config c = small_config(1, 1, 16, 16, Layout::VK);
   c.gate_form = GateForm::Precomputed;
-  GenerateOptions o;
-  o.config = c;
-  o.T = 4096;
-  o.stress = Stress::NearCancellation;
+  GenerateOptions o = options(c, 4096, seed_for("stagnation"), Stress::NearCancellation);
   o.state_std = 1.0;
-  o.seed = seed_for("stagnation");
   PrecisionSpec p = profile_spec(Profile::Bf16Bf16State);
   Inputs in = generate_inputs(on_policy_grid(o, p));
   for (double& x : in.g.data) x = round_to(p.params, -1e-3);
@@ -254,10 +252,7 @@ TEST_CASE("K = V = 128 at T = 4096 within the bound, and how tight it is", "[err
   const Profile prof = GENERATE(Profile::Fp32, Profile::Bf16Bf16State);
   const PrecisionSpec p = profile_spec(prof);
   Config c = small_config(1, 1, 128, 128, Layout::VK);
-  GenerateOptions o;
-  o.config = c;
-  o.T = 4096;
-  o.seed = seed_for("k128", static_cast<uint64_t>(prof));
+  GenerateOptions o = options(c, 4096, seed_for("k128", static_cast<uint64_t>(prof)));
   const Inputs in = generate_inputs(on_policy_grid(o, p));
   const Verdict v =
       run_case(to_string(prof) + " K=V=128 T=4096 seed " + std::to_string(o.seed), c, in, p, kDefaultBoundKind);
@@ -275,10 +270,7 @@ TEST_CASE("sharpness: measured error over bound per profile at T = 4096", "[erro
       PrecisionSpec p = profile_spec(prof);
       if (!round_output) p.output = p.arith;
       Config c = small_config(2, 4, 16, 16, Layout::KV);
-      GenerateOptions o;
-      o.config = c;
-      o.T = 4096;
-      o.seed = seed_for("sharpness", static_cast<uint64_t>(prof));
+      const GenerateOptions o = options(c, 4096, seed_for("sharpness", static_cast<uint64_t>(prof)));
       const Inputs in = generate_inputs(on_policy_grid(o, p));
       const std::string name = to_string(prof) + (round_output ? "" : " (output not rounded)") + " K=V=16 seed " +
                                std::to_string(o.seed);
@@ -298,10 +290,7 @@ TEST_CASE("sharpness: measured error over bound per profile at T = 4096", "[erro
 
 TEST_CASE("a bf16-state run exceeds the fp32-state bound over a long run", "[error_model][sharpness]") {
   Config c = small_config(1, 2, 16, 16, Layout::VK);
-  GenerateOptions o;
-  o.config = c;
-  o.T = 2048;
-  o.seed = seed_for("bf16 vs fp32 state");
+  GenerateOptions o = options(c, 2048, seed_for("bf16 vs fp32 state"));
   const PrecisionSpec bf16_state = profile_spec(Profile::Bf16Bf16State);
   const Inputs in = generate_inputs(on_policy_grid(o, bf16_state));  // the pool on the bf16 grid: both read it exactly
   const Outputs ref = reference(c, in), sim = simulate(c, in, bf16_state);
@@ -327,10 +316,7 @@ TEST_CASE("expansive steps are flagged and the bound grows through them", "[erro
   c.qk_norm = QkNorm::None;
   c.scale = 1.0;
   const int64_t T = 6;
-  GenerateOptions o;
-  o.config = c;
-  o.T = T;
-  o.seed = seed_for("expansive");
+  GenerateOptions o = options(c, T, seed_for("expansive"));
   Inputs in = generate_inputs(on_policy_grid(o, profile_spec(Profile::Fp32)));
   for (int64_t t = 0; t < T; ++t) {
     for (int64_t i = 0; i < c.K; ++i) in.k[t * c.K + i] = i == t % c.K ? 2.0 : 0.0;
@@ -362,11 +348,7 @@ TEST_CASE("a diverging recurrence gets an infinite bound, never NaN", "[error_mo
   c.gate_form = GateForm::Precomputed;
   c.qk_norm = QkNorm::None;
   c.scale = 1.0;
-  GenerateOptions o;
-  o.config = c;
-  o.T = 800;
-  o.stress = Stress::NearCancellation;  // one key, repeated
-  o.seed = seed_for("diverging");
+  GenerateOptions o = options(c, 800, seed_for("diverging"), Stress::NearCancellation);  // one key, repeated
   Inputs in = generate_inputs(on_policy_grid(o, profile_spec(Profile::Fp32)));
   for (int64_t t = 0; t < o.T; ++t) {
     std::fill_n(&in.k[t * c.K], c.K, 0.0);
@@ -392,10 +374,7 @@ TEST_CASE("extreme gates stay within the bound: exp underflows, beta comes out 0
   const Profile prof = GENERATE(Profile::Fp32, Profile::Bf16Bf16State);
   const PrecisionSpec p = profile_spec(prof);
   Config c = small_config(1, 2, 8, 4, Layout::KV);
-  GenerateOptions o;
-  o.config = c;
-  o.T = 60;
-  o.seed = seed_for("extreme gates", static_cast<uint64_t>(prof));
+  GenerateOptions o = options(c, 60, seed_for("extreme gates", static_cast<uint64_t>(prof)));
   Inputs in = generate_inputs(on_policy_grid(o, p));
   const double a_values[] = {30.0, -120.0, 0.0}, b_values[] = {-100.0, 0.0, 100.0};
   for (int64_t i = 0; i < in.a.size(); ++i) {
@@ -416,11 +395,7 @@ TEST_CASE("fp64: the bound is at rounding level and holds for the oracle against
   const Stress stress = GENERATE(Stress::None, Stress::SlowDecay, Stress::NearCancellation);
   const PrecisionSpec fp64 = profile_spec(Profile::Fp64);
   Config c = small_config(1, 2, 32, 16, Layout::VK);
-  GenerateOptions o;
-  o.config = c;
-  o.T = 1024;
-  o.stress = stress;
-  o.seed = seed_for("fp64", static_cast<uint64_t>(stress));
+  GenerateOptions o = options(c, 1024, seed_for("fp64", static_cast<uint64_t>(stress)), stress);
   const Inputs in = generate_inputs(on_policy_grid(o, fp64));
   const Outputs ref = reference(c, in);
   CHECK(bit_equal(simulate(c, in, fp64).o, ref.o));  // the fp64 simulator is the oracle
