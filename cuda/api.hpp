@@ -1,0 +1,80 @@
+// The host API of this project's CUDA kernels, in terms of gdn::Config / Inputs / Outputs:
+// the named variants, their precision profiles, and running one call on the device or on
+// the CPU emulation of the device. Used by `gdn run`, `gdn bench` and the tests.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reference/config.hpp"
+#include "reference/precision.hpp"
+#include "reference/problem.hpp"
+
+namespace gdn::gpu {
+
+// One compiled instantiation. Its name is "<layout>-<profile>-bv<BV>", e.g.
+// "vk-bf16-bf16state-bv32", with "-t<threads>" and "-o<min blocks>" appended for a launch
+// shape other than the default (tuning candidates); the family "<layout>-<profile>" picks a
+// default-shaped variant per call (choose_bv).
+struct Variant {
+  std::string name;
+  std::string family;
+  Layout layout = Layout::VK;
+  Dtype state = Dtype::BF16;  // the pool's storage type
+  Dtype input = Dtype::BF16;  // q, k, v, a, b, beta and the output
+  Profile profile = Profile::Bf16Bf16State;
+  int bv = 32;
+  int threads = 128;
+  int min_blocks = 1;  // __launch_bounds__ occupancy hint
+  int K = 128;
+  bool tuning = false;  // not the default launch shape of its tile: never picked by a family
+};
+
+const std::vector<Variant>& variants();
+std::vector<std::string> family_names();
+
+// The BV a family uses for N sequences of this config on a GPU with `sms` multiprocessors.
+int choose_bv(const std::string& family, const Config& config, int64_t num_sequences, int sms);
+// A variant by name, or a family's variant for this call's shape. Throws InputError listing
+// the names when there is no such kernel.
+const Variant& find_variant(const std::string& name, const Config& config, int64_t num_sequences, int sms = 132);
+
+struct KernelOptions {
+  bool stochastic_rounding = false;  // bf16 state only: stochastic instead of nearest-even
+  uint64_t seed = 0;
+  bool beta_bf16 = false;   // beta rounded to bf16 before use
+  bool decay_bf16 = false;  // exp(g) rounded to bf16 before use
+  bool packed_qkv = false;  // q|k|v in one [Ttot, 2 H K + HV V + packed_row_pad] buffer
+  int64_t packed_row_pad = 0;
+};
+
+// What the variant computes under these options (the profile, plus the options).
+PrecisionSpec precision_of(const Variant& variant, const KernelOptions& options);
+// One line naming the profile and the options, e.g. "bf16-bf16state + stochastic rounding (seed 7)".
+std::string describe_precision(const Variant& variant, const KernelOptions& options);
+
+// Refuses, with InputError naming what is wrong, a call the variant cannot take: invalid
+// inputs (gdn::validate), another layout or K, V not a multiple of BV, values not
+// representable in the variant's dtypes, options the variant does not have.
+void check_launchable(const Variant& variant, const Config& config, const Inputs& inputs, const KernelOptions& options);
+
+// One call on the GPU: inputs converted to the variant's dtypes, the kernel launched, o and
+// the pool read back (o and state only; no token states). Throws std::runtime_error when no
+// usable GPU is present or a CUDA call fails.
+Outputs run_device(const Variant& variant, const Config& config, const Inputs& inputs, const KernelOptions& options = {});
+// The same call on the CPU emulation of the kernel (no GPU needed): bit for bit the device's result.
+Outputs run_emulation(const Variant& variant, const Config& config, const Inputs& inputs,
+                      const KernelOptions& options = {});
+
+struct DeviceInfo {
+  std::string name;
+  int major = 0, minor = 0;
+  int sms = 0;
+  int64_t l2_bytes = 0;
+  int64_t memory_bytes = 0;
+};
+// The current GPU; throws std::runtime_error when there is none or it is older than sm_80.
+DeviceInfo require_device();
+bool device_available();
+
+}  // namespace gdn::gpu

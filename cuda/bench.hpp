@@ -1,0 +1,32 @@
+// gdn bench: decode throughput of the kernels, measured as ../shared/PERF.md prescribes:
+// CUDA graphs of many launches over rotating input sets larger than the L2, the median of
+// >= 10 replays with its spread, the device-to-device copy ceiling measured in the same
+// process, and each variant checked against the float64 oracle before it is timed.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gdn::gpu {
+
+struct BenchOptions {
+  std::vector<int> tp = {2, 4};  // Qwen3-Next tensor parallelism: TP=2 H=8 HV=16, TP=4 H=4 HV=8
+  std::vector<int64_t> batches = {1, 8, 32, 64, 128, 256, 512, 1024};
+  std::vector<std::string> layouts = {"KV", "VK"};
+  std::vector<std::string> states = {"bf16", "fp32"};  // state dtype; inputs are bf16
+  std::vector<int> bvs;                                // empty: every compiled tile
+  int replays = 15;
+  int64_t rotate_bytes = int64_t(256) << 20;  // input sets per graph cover at least this many state bytes
+  int min_launches = 32;                      // launches per graph at least
+  int64_t copy_bytes = int64_t(1) << 30;      // device-to-device copy for the ceiling
+  std::string json_path;                      // also write JSON here
+  std::string version;                        // build version, recorded in the JSON
+  std::string revision;                       // git revision the numbers belong to
+  uint64_t seed = 1;
+};
+
+// Prints a table (one line per configuration and tile, the family's choice marked) and
+// returns 0, or 1 when a variant failed its correctness check (it is then not timed).
+int run_bench(const BenchOptions& options);
+
+}  // namespace gdn::gpu

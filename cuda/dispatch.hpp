@@ -1,0 +1,37 @@
+// The one dispatch from runtime values to compiled instantiations (instantiations.hpp):
+// device launches (dispatch.cu) and their CPU emulations (emulate.cpp).
+#pragma once
+#include <cuda_runtime.h>
+
+#include <vector>
+
+#include "params.hpp"
+
+namespace gdn::kernels {
+
+enum class Elem { BF16, F32, F64 };
+
+struct KernelKey {
+  bool vk = true;
+  Elem state = Elem::BF16;
+  Elem input = Elem::BF16;
+  int bv = 32;
+  int threads = 128;
+  int K = 128;
+  int min_blocks = 1;
+  bool operator==(const KernelKey& o) const {
+    return vk == o.vk && state == o.state && input == o.input && bv == o.bv && threads == o.threads && K == o.K &&
+           min_blocks == o.min_blocks;
+  }
+};
+
+using LaunchFn = void (*)(const RecurrentParams&, cudaStream_t);
+using EmulateFn = void (*)(const RecurrentParams&);
+
+// Every compiled instantiation, in the order of instantiations.hpp.
+const std::vector<KernelKey>& compiled_kernels();
+// nullptr when the key was not compiled.
+LaunchFn find_launch(const KernelKey& key);
+EmulateFn find_emulation(const KernelKey& key);
+
+}  // namespace gdn::kernels

@@ -1,0 +1,98 @@
+// Compile-time configuration of the recurrent kernel: types, tile, threads, vector width,
+// and the map from a thread to the state elements it keeps in registers. The map is shared
+// by the device kernel and its CPU emulation, so both reduce over K in the same order.
+//
+// A block owns one (sequence, value head, BV-wide tile of value columns): K x BV state
+// elements, kRows x kCols per thread. Each reduction over K (k . s and q . s, per column)
+// runs in three fixed stages: a sequential fma chain over the thread's kRows elements, an
+// xor butterfly over the kLanesK lanes of a warp that share the column, then (KV only) a
+// sequential sum over the kWarpsK warps through shared memory.
+//
+// VK ([.., V, K], K contiguous): a column is K contiguous elements. kLanesK = K / 8 lanes
+// each hold 8 of them (kVecsK 16-byte vectors, interleaved so that every load instruction
+// of a warp is contiguous); lanes with the same lane_k hold kCols columns spaced kColGroups
+// apart. The K reduction never leaves a warp.
+// KV ([.., K, V], V contiguous): a row of the tile is BV contiguous elements. kLanesV
+// lanes each hold one 16-byte vector of kVec columns of a row; the other lanes and all
+// warps split K, kRows rows per thread spaced kThreadsK apart (a warp reads kLanesK whole
+// rows per instruction).
+#pragma once
+#include <type_traits>
+
+#include "numeric.hpp"
+
+namespace gdn::kernels {
+
+template <class StateT_, class InputT_, bool kIsVK_, int kBV_, int kThreads_, int kMinBlocks_ = 1, int kK_ = 128,
+          int kVecBytes_ = 16>
+struct RecurrentTraits {
+  using StateT = StateT_;
+  using InputT = InputT_;
+  using OutputT = InputT_;
+  using ComputeT = compute_t<StateT_>;
+  static constexpr bool kIsVK = kIsVK_;
+  static constexpr int kBV = kBV_;
+  static constexpr int kThreads = kThreads_;
+  static constexpr int kMinBlocks = kMinBlocks_;  // __launch_bounds__ occupancy hint: caps registers
+  static constexpr int kK = kK_;
+  static constexpr int kVecBytes = kVecBytes_;
+  static constexpr int kWarpSize = 32;
+  static constexpr int kWarps = kThreads / kWarpSize;
+
+  static_assert(std::is_same_v<ComputeT, compute_t<InputT>>, "state and inputs must share the compute type");
+  static_assert(kBV == 8 || kBV == 16 || kBV == 32 || kBV == 64 || kBV == 128, "BV tile must be 8, 16, 32, 64 or 128");
+  static_assert(kThreads % kWarpSize == 0 && kThreads >= kWarpSize && kThreads <= 1024,
+                "threads per block: a multiple of 32, at most 1024");
+  static_assert(kMinBlocks >= 1 && kMinBlocks * kThreads <= 2048, "at most 2048 resident threads per SM");
+  static_assert(kVecBytes == 8 || kVecBytes == 16, "vector width: 8 or 16 bytes");
+  static_assert(kVecBytes % sizeof(StateT) == 0, "a vector holds whole state elements");
+  static constexpr int kVec = kVecBytes / static_cast<int>(sizeof(StateT));  // state elements per vector
+
+  // ---- VK ----
+  static constexpr int kElemsKVK = 8;  // K elements per thread per column
+  static constexpr int kLanesKVK = kK / kElemsKVK;
+  static constexpr int kColGroupsVK = kThreads / kLanesKVK;
+
+  // ---- KV ----
+  static constexpr int kLanesVKV = kBV / kVec < 1 ? 1 : kBV / kVec;
+  static constexpr int kThreadsKKV = kThreads / kLanesVKV;
+
+  // ---- the map, per layout ----
+  static constexpr int kVecsK = kIsVK ? kElemsKVK / kVec : 1;          // vectors along K per column (VK)
+  static constexpr int kLanesK = kIsVK ? kLanesKVK : kWarpSize / kLanesVKV;  // lanes sharing a column in a warp
+  static constexpr int kLaneStrideK = kIsVK ? 1 : kLanesVKV;           // lane distance between them
+  static constexpr int kWarpsK = kIsVK ? 1 : kWarps;                   // warps sharing a column
+  static constexpr int kThreadsK = kLanesK * kWarpsK;                  // threads sharing a column
+  static constexpr int kRows = kIsVK ? kElemsKVK : kK / kThreadsKKV;   // K elements per thread
+  static constexpr int kCols = kIsVK ? kBV / (kColGroupsVK > 0 ? kColGroupsVK : 1) : kVec;  // columns per thread
+  static constexpr int kNormPerLane = kK / kWarpSize;  // q, k elements per lane in the norm reduction
+
+  static_assert(kK % kWarpSize == 0, "K must be a multiple of 32 (norm reduction over one warp)");
+  static_assert(!kIsVK || (kElemsKVK % kVec == 0 && kK % kElemsKVK == 0), "VK: 8 K-elements per thread in whole vectors");
+  static_assert(!kIsVK || (kWarpSize % kLanesKVK == 0), "VK: a column's lanes must fit in one warp (K <= 256)");
+  static_assert(!kIsVK || (kColGroupsVK >= 1 && kBV % kColGroupsVK == 0),
+                "VK: threads / (K / 8) column groups must divide BV (too many threads for this BV)");
+  static_assert(kIsVK || (kBV % kVec == 0), "KV: BV must hold whole vectors");
+  static_assert(kIsVK || (kLanesVKV <= kWarpSize && kThreads % kLanesVKV == 0), "KV: BV / vector lanes must fit a warp");
+  static_assert(kIsVK || (kThreadsKKV >= 1 && kK % kThreadsKKV == 0 && kRows >= 1),
+                "KV: threads along K must divide K (too many threads for this BV)");
+  static_assert(kRows * kCols * kThreads == kK * kBV, "every tile element belongs to exactly one thread");
+
+  // Thread tid's position along K (0 .. kThreadsK-1) and its column group.
+  GDN_HD static constexpr int thread_k(int tid) {
+    return kIsVK ? tid % kLanesKVK : (tid / kWarpSize) * kLanesK + (tid % kWarpSize) / kLanesVKV;
+  }
+  GDN_HD static constexpr int thread_col_group(int tid) {
+    return kIsVK ? tid / kLanesKVK : tid % kLanesVKV;
+  }
+  // K index of element r (0 .. kRows-1) of a thread at position tk along K.
+  GDN_HD static constexpr int row_of(int tk, int r) {
+    return kIsVK ? (tk + kLanesKVK * (r / kVec)) * kVec + r % kVec : tk + kThreadsKKV * r;
+  }
+  // Column (within the tile) of element c (0 .. kCols-1) of a thread in column group cg.
+  GDN_HD static constexpr int col_of(int cg, int c) {
+    return kIsVK ? cg + kColGroupsVK * c : cg * kVec + c;
+  }
+};
+
+}  // namespace gdn::kernels

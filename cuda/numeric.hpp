@@ -1,0 +1,337 @@
+// Scalar numerics shared by the kernels and their CPU emulation (cuda/emulate.hpp): storage
+// types, bf16 rounding, the counter-based RNG of stochastic rounding, and exp / log1p built
+// from +, *, fma and exact scalings only.
+//
+// Why our own exp and log1p: CUDA's expf and glibc's expf are both accurate to an ulp or two
+// but differ in the last bit, so a CPU emulation calling the host libm could never match
+// the device bit for bit. These functions use only correctly rounded operations (IEEE
+// +, *, /, fma, sqrt, rint and power-of-two scaling), which give the same bits on the host
+// (x86-64, no contraction: see cuda/CMakeLists.txt) and on the device (--fmad=false, no
+// fast math). Accuracy: below 1 ulp of the exact value (measured 0.92 ulp at worst for
+// float and double over exp's whole range; tests/gpu/emulation_test.cpp asserts <= 1 ulp
+// against long double).
+//
+// Not reference/ code: the oracle stands alone (STYLE.md). What must agree with it (bf16
+// rounding, random16) is tested against reference/rounding.hpp.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__CUDACC__)
+#include <cuda_bf16.h>
+#define GDN_HD __host__ __device__ __forceinline__
+#else
+#define GDN_HD inline
+#endif
+
+namespace gdn::kernels {
+
+// bf16 as stored in memory: the upper half of a float. Arithmetic never happens in it.
+struct bf16 {
+  uint16_t bits;
+};
+
+template <class T>
+struct ComputeOf {
+  using type = float;
+};
+template <>
+struct ComputeOf<double> {
+  using type = double;
+};
+// float for bf16 and float storage, double for double.
+template <class T>
+using compute_t = typename ComputeOf<T>::type;
+
+GDN_HD uint32_t float_as_bits(float x) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(x);
+#else
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+#endif
+}
+GDN_HD float bits_as_float(uint32_t u) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(u);
+#else
+  float x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+#endif
+}
+GDN_HD uint64_t double_as_bits(double x) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<uint64_t>(__double_as_longlong(x));
+#else
+  uint64_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+#endif
+}
+GDN_HD double bits_as_double(uint64_t u) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(u));
+#else
+  double x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+#endif
+}
+
+// Round to nearest even. NaN of either sign becomes the canonical 0x7FFF, infinities stay,
+// overflow rounds to infinity (the semantics of __float2bfloat16_rn, tested bit for bit).
+GDN_HD uint16_t bf16_bits_rne(float x) {
+#if defined(__CUDA_ARCH__)
+  return __bfloat16_as_ushort(__float2bfloat16_rn(x));
+#else
+  const uint32_t u = float_as_bits(x);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fffu;
+  return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+#endif
+}
+
+// Stochastic rounding with 16 random bits: rounds up in magnitude with probability equal to
+// the dropped fraction of an ulp (unbiased). NaN and infinities as in RNE.
+GDN_HD uint16_t bf16_bits_stochastic(float x, uint32_t r16) {
+  const uint32_t u = float_as_bits(x);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fffu;
+  if ((u & 0x7fffffffu) == 0x7f800000u) return static_cast<uint16_t>(u >> 16);
+  return static_cast<uint16_t>((u + (r16 & 0xffffu)) >> 16);
+}
+
+GDN_HD float bf16_to_float(uint16_t b) { return bits_as_float(static_cast<uint32_t>(b) << 16); }
+GDN_HD float round_bf16(float x) { return bf16_to_float(bf16_bits_rne(x)); }
+
+// SplitMix64 finaliser (Steele et al. 2014) as a counter-based generator: the same
+// (seed, counter) gives the same 16 bits on any thread, device or host.
+GDN_HD uint64_t splitmix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+GDN_HD uint32_t random16(uint64_t seed, uint64_t counter) {
+  return static_cast<uint32_t>(splitmix64(seed ^ splitmix64(counter)) >> 48);
+}
+
+// Storage <-> compute conversions. Loads are exact; stores round to nearest even.
+GDN_HD float load_as_compute(bf16 x) { return bf16_to_float(x.bits); }
+GDN_HD float load_as_compute(float x) { return x; }
+GDN_HD double load_as_compute(double x) { return x; }
+
+template <class T, class C>
+GDN_HD T store_from_compute(C x) {
+  if constexpr (std::is_same_v<T, bf16>) {
+    return bf16{bf16_bits_rne(static_cast<float>(x))};
+  } else {
+    return static_cast<T>(x);
+  }
+}
+
+// ---- correctly-rounded building blocks, identical on host and device ----
+
+GDN_HD float fma_c(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+  return __fmaf_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+GDN_HD double fma_c(double a, double b, double c) {
+#if defined(__CUDA_ARCH__)
+  return __fma_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+GDN_HD float sqrt_c(float x) {
+#if defined(__CUDA_ARCH__)
+  return __fsqrt_rn(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+GDN_HD double sqrt_c(double x) {
+#if defined(__CUDA_ARCH__)
+  return __dsqrt_rn(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+GDN_HD float div_c(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fdiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+GDN_HD double div_c(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __ddiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+GDN_HD float rint_c(float x) {
+#if defined(__CUDA_ARCH__)
+  return rintf(x);
+#else
+  return std::nearbyint(x);
+#endif
+}
+GDN_HD double rint_c(double x) {
+#if defined(__CUDA_ARCH__)
+  return rint(x);
+#else
+  return std::nearbyint(x);
+#endif
+}
+
+// 2^e as a normal number of T, for e inside the normal exponent range.
+template <class T>
+GDN_HD T pow2(int e) {
+  if constexpr (std::is_same_v<T, float>) {
+    return bits_as_float(static_cast<uint32_t>(e + 127) << 23);
+  } else {
+    return bits_as_double(static_cast<uint64_t>(e + 1023) << 52);
+  }
+}
+
+// exp(x): x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split so that n * kLn2Hi is
+// exact), the Taylor polynomial of e^r by Horner (truncation below 0.1 ulp: r^8/8! for
+// float, r^14/14! for double), times 2^n applied as two exact power-of-two scalings so that
+// a subnormal result is rounded once.
+GDN_HD float exp_poly(float r) {
+  float p = 0x1.a01a02p-13f;  // 1/7!
+  p = fma_c(p, r, 0x1.6c16c2p-10f);
+  p = fma_c(p, r, 0x1.111112p-7f);
+  p = fma_c(p, r, 0x1.555556p-5f);
+  p = fma_c(p, r, 0x1.555556p-3f);
+  p = fma_c(p, r, 0.5f);
+  p = fma_c(p, r, 1.0f);
+  return fma_c(p, r, 1.0f);
+}
+GDN_HD double exp_poly(double r) {
+  double p = 0x1.6124613a86d09p-33;  // 1/13!
+  p = fma_c(p, r, 0x1.1eed8eff8d898p-29);
+  p = fma_c(p, r, 0x1.ae64567f544e4p-26);
+  p = fma_c(p, r, 0x1.27e4fb7789f5cp-22);
+  p = fma_c(p, r, 0x1.71de3a556c734p-19);
+  p = fma_c(p, r, 0x1.a01a01a01a01ap-16);
+  p = fma_c(p, r, 0x1.a01a01a01a01ap-13);
+  p = fma_c(p, r, 0x1.6c16c16c16c17p-10);
+  p = fma_c(p, r, 0x1.1111111111111p-7);
+  p = fma_c(p, r, 0x1.5555555555555p-5);
+  p = fma_c(p, r, 0x1.5555555555555p-3);
+  p = fma_c(p, r, 0.5);
+  p = fma_c(p, r, 1.0);
+  return fma_c(p, r, 1.0);
+}
+
+template <class T>
+struct ExpLogConstants;
+template <>
+struct ExpLogConstants<float> {
+  static constexpr float kLog2e = 0x1.715476p+0f;
+  static constexpr float kLn2Hi = 0x1.62e4p-1f;  // 17 significant bits
+  static constexpr float kLn2Lo = 0x1.7f7d1cp-20f;
+  static constexpr float kSqrt2 = 0x1.6a09e6p+0f;
+  // Beyond these the result is inf or 0; inside them n stays a small int.
+  static constexpr float kExpMaxArg = 100.0f;
+  static constexpr float kExpMinArg = -110.0f;
+  static constexpr int kMaxExp = 127;
+};
+template <>
+struct ExpLogConstants<double> {
+  static constexpr double kLog2e = 0x1.71547652b82fep+0;
+  static constexpr double kLn2Hi = 0x1.62e42feep-1;  // fdlibm's split: 32 significant bits
+  static constexpr double kLn2Lo = 0x1.a39ef35793c76p-33;
+  static constexpr double kSqrt2 = 0x1.6a09e667f3bcdp+0;
+  static constexpr double kExpMaxArg = 710.0;
+  static constexpr double kExpMinArg = -746.0;
+  static constexpr int kMaxExp = 1023;
+};
+
+template <class T>
+GDN_HD T exp_c(T x) {
+  using K = ExpLogConstants<T>;
+  if (!(x == x)) return x + x;  // NaN
+  if (x > K::kExpMaxArg) return pow2<T>(K::kMaxExp) * T(2);  // +inf
+  if (x < K::kExpMinArg) return T(0);
+  const T n = rint_c(x * K::kLog2e);
+  T r = fma_c(-n, K::kLn2Hi, x);
+  r = fma_c(-n, K::kLn2Lo, r);
+  const int e = static_cast<int>(n);
+  const int e1 = e / 2, e2 = e - e1;
+  return exp_poly(r) * pow2<T>(e1) * pow2<T>(e2);
+}
+
+// log(1 + f) for f = m - 1, m in [sqrt(1/2), sqrt(2)], as f - (f^2/2 - s (f^2/2 + R)) with
+// s = f / (2 + f) and R = 2 s^2/3 + 2 s^4/5 + ... (log(1 + f) = 2 atanh(s) and f = 2s + s f):
+// f is exact and the correction is below f/4, so its roundings are damped. |s| <= 0.1716;
+// truncation of R: s^10 * 2/11 for float, s^20 * 2/21 for double, below 0.01 ulp. `extra` is
+// added to the correction (the caller's low-order terms).
+GDN_HD float log1p_reduced(float f, float extra) {
+  const float s = div_c(f, 2.0f + f);
+  const float z = s * s;
+  float R = 0x1.c71c72p-3f;  // 2/9
+  R = fma_c(R, z, 0x1.24924ap-2f);
+  R = fma_c(R, z, 0x1.99999ap-2f);
+  R = fma_c(R, z, 0x1.555556p-1f);
+  R = R * z;
+  const float hfsq = 0.5f * f * f;
+  return f - (hfsq - (s * (hfsq + R) + extra));
+}
+GDN_HD double log1p_reduced(double f, double extra) {
+  const double s = div_c(f, 2.0 + f);
+  const double z = s * s;
+  double R = 0x1.af286bca1af28p-4;  // 2/19
+  R = fma_c(R, z, 0x1.e1e1e1e1e1e1ep-4);
+  R = fma_c(R, z, 0x1.1111111111111p-3);
+  R = fma_c(R, z, 0x1.3b13b13b13b14p-3);
+  R = fma_c(R, z, 0x1.745d1745d1746p-3);
+  R = fma_c(R, z, 0x1.c71c71c71c71cp-3);
+  R = fma_c(R, z, 0x1.2492492492492p-2);
+  R = fma_c(R, z, 0x1.999999999999ap-2);
+  R = fma_c(R, z, 0x1.5555555555555p-1);
+  R = R * z;
+  const double hfsq = 0.5 * f * f;
+  return f - (hfsq - (s * (hfsq + R) + extra));
+}
+
+// log1p(y) for y > -1: w = 1 + y rounded, its rounding error recovered exactly (TwoSum) as
+// c / w ~ log(1 + y) - log(w); w = m 2^e with m in [sqrt(1/2), sqrt(2)); then
+// log1p(y) = e ln2 + log(1 + (m - 1)) + c / w.
+template <class T>
+GDN_HD T log1p_c(T y) {
+  using K = ExpLogConstants<T>;
+  if (!(y == y)) return y + y;  // NaN
+  const T w = T(1) + y;
+  if (w == T(1)) return y;      // |y| below half an ulp of 1: log1p(y) rounds to y
+  if (w - w != T(0)) return w;  // +inf
+  const T bb = w - T(1);
+  const T c = div_c((T(1) - (w - bb)) + (y - bb), w);  // TwoSum: exact error of 1 + y
+  int e = 0;
+  T m;
+  if constexpr (std::is_same_v<T, float>) {
+    const uint32_t u = float_as_bits(w);  // w >= 2^-24: normal
+    e = static_cast<int>(u >> 23) - 127;
+    m = bits_as_float((u & 0x007fffffu) | 0x3f800000u);
+  } else {
+    const uint64_t u = double_as_bits(w);
+    e = static_cast<int>(u >> 52) - 1023;
+    m = bits_as_double((u & 0x000fffffffffffffull) | 0x3ff0000000000000ull);
+  }
+  if (m > K::kSqrt2) {
+    m = m * T(0.5);
+    ++e;
+  }
+  const T ef = static_cast<T>(e);
+  return fma_c(ef, K::kLn2Hi, log1p_reduced(m - T(1), fma_c(ef, K::kLn2Lo, c)));
+}
+
+}  // namespace gdn::kernels

@@ -1,0 +1,415 @@
+// gdn::gpu: variants, checks, staging of gdn::Inputs into the kernels' dtypes, and one call
+// on the device or on the emulation.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <sstream>
+
+#include "api.hpp"
+#include "cuda_check.hpp"
+#include "dispatch.hpp"
+#include "numeric.hpp"
+#include "reference/validate.hpp"
+
+namespace gdn::gpu {
+namespace {
+
+using kernels::Elem;
+
+Dtype dtype_of(Elem e) { return e == Elem::BF16 ? Dtype::BF16 : e == Elem::F32 ? Dtype::F32 : Dtype::F64; }
+Elem elem_of(Dtype d) {
+  switch (d) {
+    case Dtype::BF16: return Elem::BF16;
+    case Dtype::F32: return Elem::F32;
+    case Dtype::F64: return Elem::F64;
+    default: break;
+  }
+  throw InputError("kernels: no kernel takes " + to_string(d));
+}
+size_t elem_bytes(Elem e) { return e == Elem::BF16 ? 2 : e == Elem::F32 ? 4 : 8; }
+
+Profile profile_of(Elem state, Elem input) {
+  if (state == Elem::F64) return Profile::Fp64;
+  if (input == Elem::F32) return Profile::Fp32;
+  return state == Elem::BF16 ? Profile::Bf16Bf16State : Profile::Bf16Fp32State;
+}
+
+kernels::KernelKey key_of(const Variant& v) {
+  return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks};
+}
+
+// ---- conversion between double and the kernels' storage types ----
+
+// Encodes x into `out` as element type e; false when x is not exactly representable.
+bool encode(Elem e, double x, unsigned char* out) {
+  switch (e) {
+    case Elem::F64: std::memcpy(out, &x, 8); return true;
+    case Elem::F32: {
+      const float f = static_cast<float>(x);
+      std::memcpy(out, &f, 4);
+      return std::isnan(x) || static_cast<double>(f) == x;
+    }
+    case Elem::BF16: {
+      const float f = static_cast<float>(x);
+      const uint16_t b = kernels::bf16_bits_rne(f);
+      std::memcpy(out, &b, 2);
+      return std::isnan(x) || static_cast<double>(kernels::bf16_to_float(b)) == x;
+    }
+  }
+  return false;
+}
+double decode(Elem e, const unsigned char* in) {
+  switch (e) {
+    case Elem::F64: {
+      double x;
+      std::memcpy(&x, in, 8);
+      return x;
+    }
+    case Elem::F32: {
+      float f;
+      std::memcpy(&f, in, 4);
+      return f;
+    }
+    case Elem::BF16: {
+      uint16_t b;
+      std::memcpy(&b, in, 2);
+      return kernels::bf16_to_float(b);
+    }
+  }
+  return 0.0;
+}
+
+// Writes tensor t (all of it, row-major) as element type e into buf at element offsets
+// dst(i); refuses values off the dtype's grid.
+template <class Dst>
+void put(std::vector<unsigned char>& buf, Elem e, const Tensor& t, const char* name, const Variant& v, Dst&& dst) {
+  const size_t w = elem_bytes(e);
+  for (int64_t i = 0; i < t.size(); ++i)
+    if (!encode(e, t[i], &buf[static_cast<size_t>(dst(i)) * w])) {
+      std::ostringstream msg;
+      msg.precision(17);
+      msg << name << index_str(t.shape, i) << " = " << t[i] << " is not representable in " << to_string(dtype_of(e))
+          << ", the dtype in which kernel " << v.name << " takes it";
+      throw InputError(msg.str());
+    }
+}
+std::vector<unsigned char> encoded(Elem e, const Tensor& t, const char* name, const Variant& v) {
+  std::vector<unsigned char> buf(static_cast<size_t>(t.size()) * elem_bytes(e));
+  put(buf, e, t, name, v, [](int64_t i) { return i; });
+  return buf;
+}
+Tensor decoded(Elem e, const std::vector<unsigned char>& buf, Shape shape) {
+  Tensor t(std::move(shape));
+  const size_t w = elem_bytes(e);
+  for (int64_t i = 0; i < t.size(); ++i) t[i] = decode(e, &buf[static_cast<size_t>(i) * w]);
+  return t;
+}
+// A NaN in every element, so that an element the kernel fails to write cannot pass a check.
+std::vector<unsigned char> poisoned(Elem e, int64_t count) {
+  std::vector<unsigned char> buf(static_cast<size_t>(count) * elem_bytes(e));
+  for (int64_t i = 0; i < count; ++i) encode(e, std::numeric_limits<double>::quiet_NaN(), &buf[static_cast<size_t>(i) * elem_bytes(e)]);
+  return buf;
+}
+std::vector<int32_t> narrowed(const IndexTensor& t) {
+  std::vector<int32_t> out(t.data.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int32_t>(t.data[i]);
+  return out;
+}
+
+// The call's tensors in the kernel's dtypes, on the host, and the launch parameters
+// (pointers bound later to host or device copies).
+struct Staged {
+  enum Slot { kQ, kK, kV, kQKV, kA, kB, kALog, kDtBias, kG, kBeta, kState, kO, kSlots };
+  std::vector<unsigned char> bytes[kSlots];
+  std::vector<int32_t> cu_seqlens, state_indices, num_accepted;
+  kernels::RecurrentParams p;
+  Elem state_elem = Elem::BF16, input_elem = Elem::BF16;
+};
+
+Staged stage(const Variant& v, const Config& c, const Inputs& in, const KernelOptions& opt) {
+  Staged s;
+  kernels::RecurrentParams& p = s.p;
+  const Elem se = elem_of(v.state), ie = elem_of(v.input);
+  const Elem ce = se == Elem::F64 ? Elem::F64 : Elem::F32;  // compute type: A_log, dt_bias, g
+  s.state_elem = se;
+  s.input_elem = ie;
+  const int64_t Tt = in.num_tokens(), N = in.num_sequences();
+  p.N = static_cast<int>(N);
+  p.H = static_cast<int>(c.H);
+  p.HV = static_cast<int>(c.HV);
+  p.K = static_cast<int>(c.K);
+  p.V = static_cast<int>(c.V);
+  s.cu_seqlens = narrowed(in.cu_seqlens);
+
+  if (opt.packed_qkv) {
+    const int64_t row = 2 * c.H * c.K + c.HV * c.V + opt.packed_row_pad;
+    std::vector<unsigned char>& buf = s.bytes[Staged::kQKV];
+    buf = poisoned(ie, Tt * row);
+    const int64_t HK = c.H * c.K, HVV = c.HV * c.V;
+    put(buf, ie, in.q, "q", v, [&](int64_t i) { return (i / HK) * row + i % HK; });
+    put(buf, ie, in.k, "k", v, [&](int64_t i) { return (i / HK) * row + HK + i % HK; });
+    put(buf, ie, in.v, "v", v, [&](int64_t i) { return (i / HVV) * row + 2 * HK + i % HVV; });
+    p.q_token_stride = p.k_token_stride = p.v_token_stride = row;
+  } else {
+    s.bytes[Staged::kQ] = encoded(ie, in.q, "q", v);
+    s.bytes[Staged::kK] = encoded(ie, in.k, "k", v);
+    s.bytes[Staged::kV] = encoded(ie, in.v, "v", v);
+    p.q_token_stride = p.k_token_stride = c.H * c.K;
+    p.v_token_stride = c.HV * c.V;
+  }
+  p.q_head_stride = p.k_head_stride = c.K;
+  p.v_head_stride = c.V;
+
+  if (c.gate_form == GateForm::Raw) {
+    p.gate_mode = kernels::GateMode::Raw;
+    s.bytes[Staged::kA] = encoded(ie, in.a, "a", v);
+    s.bytes[Staged::kB] = encoded(ie, in.b, "b", v);
+    s.bytes[Staged::kALog] = encoded(ce, in.A_log, "A_log", v);
+    s.bytes[Staged::kDtBias] = encoded(ce, in.dt_bias, "dt_bias", v);
+  } else {
+    p.gate_mode = kernels::GateMode::Precomputed;
+    s.bytes[Staged::kG] = encoded(ce, in.g, "g", v);
+    s.bytes[Staged::kBeta] = encoded(ie, in.beta, "beta", v);
+  }
+  p.gate_token_stride = c.HV;
+  p.gate_head_stride = 1;
+  p.norm = c.qk_norm == QkNorm::L2Eps ? kernels::NormMode::L2Eps
+           : c.qk_norm == QkNorm::FNormalize ? kernels::NormMode::FNormalize
+                                             : kernels::NormMode::None;
+  p.scale = c.effective_scale();
+
+  s.bytes[Staged::kState] = encoded(se, in.state, "state", v);
+  p.state_head_stride = c.K * c.V;
+  p.state_slot_stride = c.HV * c.K * c.V;
+  if (in.state_indices.present()) {
+    s.state_indices = narrowed(in.state_indices);
+    p.state_indices_stride = in.speculative() ? in.state_indices.dim(1) : 1;
+    if (in.speculative()) s.num_accepted = narrowed(in.num_accepted);
+  }
+  p.pad = c.pad_sentinel == PadSentinel::MinusOne ? kernels::PadMode::MinusOne : kernels::PadMode::NonPositive;
+
+  s.bytes[Staged::kO] = poisoned(ie, Tt * c.HV * c.V);
+  p.o_token_stride = c.HV * c.V;
+  p.o_head_stride = c.V;
+
+  p.state_round = se != Elem::BF16            ? kernels::StateRound::None
+                  : opt.stochastic_rounding ? kernels::StateRound::Stochastic
+                                            : kernels::StateRound::Nearest;
+  p.seed = opt.seed;
+  p.beta_bf16 = opt.beta_bf16;
+  p.decay_bf16 = opt.decay_bf16;
+  return s;
+}
+
+// Points p at the staged tensors' copies: base[slot] for each byte buffer.
+void bind(Staged& s, void* const (&base)[Staged::kSlots], const int32_t* cu, const int32_t* idx, const int32_t* acc,
+          const KernelOptions& opt, int64_t H, int64_t K) {
+  kernels::RecurrentParams& p = s.p;
+  p.cu_seqlens = cu;
+  p.state_indices = s.state_indices.empty() ? nullptr : idx;
+  p.num_accepted = s.num_accepted.empty() ? nullptr : acc;
+  const size_t w = elem_bytes(s.input_elem);
+  if (opt.packed_qkv) {
+    auto* qkv = static_cast<unsigned char*>(base[Staged::kQKV]);
+    p.q = qkv;
+    p.k = qkv + static_cast<size_t>(H * K) * w;
+    p.v = qkv + static_cast<size_t>(2 * H * K) * w;
+  } else {
+    p.q = base[Staged::kQ];
+    p.k = base[Staged::kK];
+    p.v = base[Staged::kV];
+  }
+  p.a = base[Staged::kA];
+  p.b = base[Staged::kB];
+  p.A_log = base[Staged::kALog];
+  p.dt_bias = base[Staged::kDtBias];
+  p.g = base[Staged::kG];
+  p.beta = base[Staged::kBeta];
+  p.state = base[Staged::kState];
+  p.o = base[Staged::kO];
+}
+
+Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
+  Outputs out;
+  out.o = decoded(s.input_elem, s.bytes[Staged::kO], {in.num_tokens(), c.HV, c.V});
+  out.state = decoded(s.state_elem, s.bytes[Staged::kState], in.state.shape);
+  return out;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
+}  // namespace
+
+const std::vector<Variant>& variants() {
+  static const std::vector<Variant> all = [] {
+    std::vector<Variant> out;
+    for (const kernels::KernelKey& k : kernels::compiled_kernels()) {
+      Variant v;
+      v.layout = k.vk ? Layout::VK : Layout::KV;
+      v.state = dtype_of(k.state);
+      v.input = dtype_of(k.input);
+      v.profile = profile_of(k.state, k.input);
+      v.bv = k.bv;
+      v.threads = k.threads;
+      v.K = k.K;
+      v.min_blocks = k.min_blocks;
+      constexpr int kDefaultElemsPerThread = 32;
+      v.tuning = v.threads != v.K * v.bv / kDefaultElemsPerThread || v.min_blocks != 1;
+      v.family = lower(to_string(v.layout)) + "-" + to_string(v.profile);
+      v.name = v.family + "-bv" + std::to_string(v.bv);
+      if (v.threads != v.K * v.bv / kDefaultElemsPerThread) v.name += "-t" + std::to_string(v.threads);
+      if (v.min_blocks != 1) v.name += "-o" + std::to_string(v.min_blocks);
+      out.push_back(v);
+    }
+    return out;
+  }();
+  return all;
+}
+
+std::vector<std::string> family_names() {
+  std::vector<std::string> names;
+  for (const Variant& v : variants())
+    if (std::find(names.begin(), names.end(), v.family) == names.end()) names.push_back(v.family);
+  return names;
+}
+
+int choose_bv(const std::string& family, const Config& c, int64_t N, int sms) {
+  // Few sequences: small tiles, so that N * HV * V / BV blocks keep every multiprocessor
+  // busy (the latency-bound regime); many: the largest tile up to 32, whose 128-thread
+  // blocks move the most bytes per block (experiments/bv_tile).
+  std::vector<int> bvs;
+  for (const Variant& v : variants())
+    if (v.family == family && !v.tuning && c.V % v.bv == 0) bvs.push_back(v.bv);
+  if (bvs.empty()) return 0;
+  std::sort(bvs.begin(), bvs.end());
+  constexpr int kPreferredBV = 32;
+  constexpr int kBlocksPerSM = 4;
+  int best = bvs.front();
+  for (int bv : bvs)
+    if (bv <= kPreferredBV && N * c.HV * (c.V / bv) >= static_cast<int64_t>(kBlocksPerSM) * sms) best = bv;
+  return best;
+}
+
+const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms) {
+  for (const Variant& v : variants())
+    if (v.name == name) return v;
+  const int bv = choose_bv(name, c, N, sms);
+  for (const Variant& v : variants())
+    if (v.family == name && !v.tuning && v.bv == bv) return v;
+  const std::vector<std::string> families = family_names();
+  std::string names;
+  for (const std::string& f : families) names += (names.empty() ? "" : ", ") + f;
+  if (std::find(families.begin(), families.end(), name) == families.end())
+    throw InputError("kernel: unknown name '" + name + "' (families: " + names + "; `gdn kernels` lists every variant)");
+  throw InputError("kernel " + name + ": no tile divides V=" + std::to_string(c.V));
+}
+
+PrecisionSpec precision_of(const Variant& v, const KernelOptions& o) {
+  PrecisionSpec s = profile_spec(v.profile);
+  if (o.stochastic_rounding) {
+    s.state = StateStorage::BF16Stochastic;
+    s.stochastic_seed = o.seed;
+  }
+  s.beta_bf16 = o.beta_bf16;
+  s.decay_bf16 = o.decay_bf16;
+  return s;
+}
+
+std::string describe_precision(const Variant& v, const KernelOptions& o) {
+  std::string s = to_string(v.profile);
+  if (o.stochastic_rounding) s += " + stochastic rounding (seed " + std::to_string(o.seed) + ")";
+  if (o.beta_bf16) s += " + beta bf16";
+  if (o.decay_bf16) s += " + decay bf16";
+  return s;
+}
+
+void check_launchable(const Variant& v, const Config& c, const Inputs& in, const KernelOptions& o) {
+  validate(c, in);
+  const std::string who = "kernel " + v.name + ": ";
+  if (c.layout != v.layout)
+    throw InputError(who + "takes the " + to_string(v.layout) + " layout, the call is " + to_string(c.layout));
+  if (c.K != v.K) throw InputError(who + "compiled for K=" + std::to_string(v.K) + ", the call has K=" + std::to_string(c.K));
+  if (c.V % v.bv != 0)
+    throw InputError(who + "V=" + std::to_string(c.V) + " is not a multiple of its tile BV=" + std::to_string(v.bv));
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  const int64_t blocks = in.num_sequences() * c.HV * (c.V / v.bv);
+  if (blocks > kMax) throw InputError(who + std::to_string(blocks) + " blocks exceed the grid limit 2^31-1");
+  if (in.num_tokens() > kMax) throw InputError(who + "more than 2^31-1 tokens in one call");
+  if (in.state.dim(0) > kMax) throw InputError(who + "more than 2^31-1 pool slots");
+  if (o.stochastic_rounding && v.state != Dtype::BF16)
+    throw InputError(who + "stochastic rounding needs a bf16 state (the state is " + to_string(v.state) + ")");
+  if ((o.beta_bf16 || o.decay_bf16) && v.state == Dtype::F64)
+    throw InputError(who + "beta/decay bf16 rounding is an option of the float kernels, not of the float64 oracle kernel");
+  if (o.packed_row_pad < 0) throw InputError(who + "packed row padding must be >= 0");
+  if (!kernels::find_launch(key_of(v)) || !kernels::find_emulation(key_of(v)))
+    throw InputError(who + "not compiled");
+}
+
+Outputs run_emulation(const Variant& v, const Config& c, const Inputs& in, const KernelOptions& o) {
+  check_launchable(v, c, in, o);
+  Staged s = stage(v, c, in, o);
+  void* base[Staged::kSlots];
+  for (int i = 0; i < Staged::kSlots; ++i) base[i] = s.bytes[i].empty() ? nullptr : s.bytes[i].data();
+  bind(s, base, s.cu_seqlens.data(), s.state_indices.data(), s.num_accepted.data(), o, c.H, c.K);
+  kernels::find_emulation(key_of(v))(s.p);
+  return collect(s, c, in);
+}
+
+Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const KernelOptions& o) {
+  check_launchable(v, c, in, o);
+  require_device();
+  Staged s = stage(v, c, in, o);
+  DeviceBuffer dev[Staged::kSlots];
+  void* base[Staged::kSlots];
+  for (int i = 0; i < Staged::kSlots; ++i) {
+    dev[i] = DeviceBuffer(s.bytes[i].size());
+    base[i] = dev[i].get();
+    if (!s.bytes[i].empty())
+      GDN_CUDA_CHECK(cudaMemcpy(dev[i].get(), s.bytes[i].data(), s.bytes[i].size(), cudaMemcpyHostToDevice));
+  }
+  auto upload = [](const std::vector<int32_t>& h) {
+    DeviceBuffer d(h.size() * sizeof(int32_t));
+    if (!h.empty()) GDN_CUDA_CHECK(cudaMemcpy(d.get(), h.data(), d.bytes(), cudaMemcpyHostToDevice));
+    return d;
+  };
+  const DeviceBuffer cu = upload(s.cu_seqlens), idx = upload(s.state_indices), acc = upload(s.num_accepted);
+  bind(s, base, cu.get<int32_t>(), idx.get<int32_t>(), acc.get<int32_t>(), o, c.H, c.K);
+  kernels::find_launch(key_of(v))(s.p, nullptr);
+  GDN_CUDA_CHECK(cudaDeviceSynchronize());
+  for (int slot : {Staged::kO, Staged::kState})
+    GDN_CUDA_CHECK(cudaMemcpy(s.bytes[slot].data(), dev[slot].get(), s.bytes[slot].size(), cudaMemcpyDeviceToHost));
+  return collect(s, c, in);
+}
+
+DeviceInfo require_device() {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess || count == 0)
+    throw std::runtime_error(std::string("no usable CUDA GPU: ") +
+                             (err != cudaSuccess ? cudaGetErrorString(err) : "cudaGetDeviceCount found none"));
+  int dev = 0;
+  GDN_CUDA_CHECK(cudaGetDevice(&dev));
+  cudaDeviceProp prop;
+  GDN_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+  DeviceInfo info{prop.name, prop.major, prop.minor, prop.multiProcessorCount, prop.l2CacheSize,
+                  static_cast<int64_t>(prop.totalGlobalMem)};
+  if (prop.major < 8)
+    throw std::runtime_error("GPU " + info.name + " has compute capability " + std::to_string(prop.major) + "." +
+                             std::to_string(prop.minor) + "; the kernels need 8.0 or newer (built for sm_80 and sm_90a)");
+  return info;
+}
+
+bool device_available() {
+  try {
+    require_device();
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace gdn::gpu

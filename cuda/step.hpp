@@ -1,0 +1,123 @@
+// The math of one step of the gated delta rule (SPEC.md steps 1-4) for one (token, value
+// head), as __host__ __device__ functions: the kernels and the CPU emulation of the kernels
+// call exactly these, so the emulation reproduces the device bit for bit.
+#pragma once
+#include "numeric.hpp"
+#include "params.hpp"
+
+namespace gdn::kernels {
+
+constexpr double kSoftplusThreshold = 20.0;  // torch's softplus threshold (SPEC.md)
+constexpr double kL2NormEps = 1e-6;          // FLA / vLLM in-kernel l2norm
+constexpr double kFNormalizeEps = 1e-12;     // torch.nn.functional.normalize
+
+template <class C>
+struct Gates {
+  C decay;  // exp(g), rounded to bf16 if asked
+  C beta;   // rounded to bf16 if asked
+};
+
+template <class C>
+GDN_HD C softplus(C x) {
+  return x > C(kSoftplusThreshold) ? x : log1p_c(exp_c(x));
+}
+template <class C>
+GDN_HD C sigmoid(C x) {
+  return div_c(C(1), C(1) + exp_c(-x));
+}
+
+template <class C>
+GDN_HD Gates<C> finish_gates(C g, C beta, bool beta_bf16, bool decay_bf16) {
+  C decay = exp_c(g);
+  if (decay_bf16) decay = static_cast<C>(round_bf16(static_cast<float>(decay)));
+  if (beta_bf16) beta = static_cast<C>(round_bf16(static_cast<float>(beta)));
+  return {decay, beta};
+}
+
+// Raw form (Qwen3-Next / vLLM decode): g = -exp(A_log) softplus(a + dt_bias), beta = sigmoid(b).
+template <class C>
+GDN_HD Gates<C> raw_gates(C A_log, C dt_bias, C a, C b, bool beta_bf16, bool decay_bf16) {
+  const C g = -exp_c(A_log) * softplus(a + dt_bias);
+  return finish_gates(g, sigmoid(b), beta_bf16, decay_bf16);
+}
+
+// The denominator of q and k normalisation from the sum of squares; 1 for NormMode::None.
+template <class C>
+GDN_HD C norm_denominator(NormMode mode, C sum_squares) {
+  switch (mode) {
+    case NormMode::L2Eps: return sqrt_c(sum_squares + C(kL2NormEps));
+    case NormMode::FNormalize: {
+      const C n = sqrt_c(sum_squares);
+      return n > C(kFNormalizeEps) ? n : C(kFNormalizeEps);
+    }
+    case NormMode::None: break;
+  }
+  return C(1);
+}
+template <class C>
+GDN_HD C normalise(NormMode mode, C x, C denominator) {
+  return mode == NormMode::None ? x : div_c(x, denominator);
+}
+
+GDN_HD bool is_pad(PadMode mode, int32_t index) { return mode == PadMode::MinusOne ? index == -1 : index <= 0; }
+
+// Element counter of stochastic rounding, as reference/recurrent.hpp defines it.
+GDN_HD uint64_t rounding_counter(int64_t token, int hv, int HV, int i, int K, int j, int V) {
+  return static_cast<uint64_t>(((token * HV + hv) * K + i) * static_cast<int64_t>(V) + j);
+}
+
+// One storage rounding of a state value in registers.
+template <class C>
+GDN_HD C round_state(StateRound mode, C x, uint64_t seed, uint64_t counter) {
+  switch (mode) {
+    case StateRound::None: return x;
+    case StateRound::Nearest: return static_cast<C>(round_bf16(static_cast<float>(x)));
+    case StateRound::Stochastic:
+      return static_cast<C>(bf16_to_float(bf16_bits_stochastic(static_cast<float>(x), random16(seed, counter))));
+  }
+  return x;
+}
+
+// Which tokens a sequence runs and which slots it reads and writes (SPEC.md pools and
+// speculative decode); the kernel and the emulation resolve it the same way.
+struct SequenceSlots {
+  int begin = 0, end = 0;
+  int32_t read_slot = 0;
+  bool padded = false;
+  bool per_token = false;  // speculative: token t writes state_indices[n, t - begin]
+};
+
+GDN_HD SequenceSlots sequence_slots(const RecurrentParams& p, int n) {
+  SequenceSlots s;
+  if (p.cu_seqlens) {
+    s.begin = p.cu_seqlens[n];
+    s.end = p.cu_seqlens[n + 1];
+  } else {
+    s.begin = n * p.tokens_per_seq;
+    s.end = s.begin + p.tokens_per_seq;
+  }
+  s.per_token = p.num_accepted != nullptr;
+  if (!p.state_indices) {
+    s.read_slot = n;
+  } else if (!s.per_token) {
+    s.read_slot = p.state_indices[n * p.state_indices_stride];
+  } else {
+    s.read_slot = p.state_indices[n * p.state_indices_stride + p.num_accepted[n] - 1];
+  }
+  s.padded = p.state_indices != nullptr && is_pad(p.pad, s.read_slot);
+  return s;
+}
+
+// Slot written after token t of a speculative sequence, or -1 for none.
+GDN_HD int32_t token_slot(const RecurrentParams& p, int n, const SequenceSlots& s, int t) {
+  const int32_t slot = p.state_indices[n * p.state_indices_stride + (t - s.begin)];
+  return is_pad(p.pad, slot) ? -1 : slot;
+}
+
+// Offset of (slot, head) in the pool, and of element (i = key, j = value) inside a head.
+template <bool kIsVK>
+GDN_HD int64_t state_element(int K, int V, int i, int j) {
+  return kIsVK ? static_cast<int64_t>(j) * K + i : static_cast<int64_t>(i) * V + j;
+}
+
+}  // namespace gdn::kernels
