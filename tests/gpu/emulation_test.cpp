@@ -1,0 +1,266 @@
+// Without a GPU: the numerics the kernels share with their CPU emulation (cuda/numeric.hpp)
+// against reference/rounding.hpp and long double, and the emulation of every compiled
+// kernel variant against the float64 oracle under the error model of its profile. The
+// device is held to the emulation bit for bit in kernel_test.
+#include <cfloat>
+#include <cmath>
+#include <random>
+
+#include "cuda/api.hpp"
+#include "cuda/numeric.hpp"
+#include "cuda/step.hpp"
+#include "gpu/kernel_cases.hpp"
+#include "reference/rounding.hpp"
+
+using namespace gdn;
+using namespace gdn::test;
+
+namespace {
+
+// |x - exact| in units of the spacing of T at exact (ulp of the exact value).
+template <class T>
+double ulp_error(T x, long double exact) {
+  if (exact == 0.0L) return x == 0 ? 0.0 : INFINITY;
+  int e = 0;
+  std::frexp(static_cast<double>(exact), &e);  // exact = m 2^e, m in [0.5, 1)
+  const long double ulp = std::ldexp(1.0L, e - std::numeric_limits<T>::digits);
+  return static_cast<double>(std::fabs(static_cast<long double>(x) - exact) / ulp);
+}
+
+template <class T>
+void check_functions(const char* type_name, T lo, T hi, int points) {
+  double exp_worst = 0, log1p_worst = 0;
+  T exp_at = 0, log1p_at = 0;
+  for (int i = 0; i <= points; ++i) {
+    const T x = lo + (hi - lo) * static_cast<T>(i) / static_cast<T>(points);
+    const long double ex = std::exp(static_cast<long double>(x));
+    if (ex < static_cast<long double>(std::numeric_limits<T>::min())) continue;  // subnormal results: absolute error
+    const double e1 = ulp_error(kernels::exp_c(x), ex);
+    if (e1 > exp_worst) exp_worst = e1, exp_at = x;
+    const T y = static_cast<T>(ex);
+    if (!std::isfinite(y)) continue;
+    const double e2 = ulp_error(kernels::log1p_c(y), std::log1p(static_cast<long double>(y)));
+    if (e2 > log1p_worst) log1p_worst = e2, log1p_at = y;
+  }
+  std::printf("%s: exp_c max error %.3f ulp (at %.9g), log1p_c max error %.3f ulp (at %.9g) over %d points\n", type_name,
+              exp_worst, static_cast<double>(exp_at), log1p_worst, static_cast<double>(log1p_at), points);
+  INFO(type_name << ": exp " << exp_worst << " ulp at " << exp_at << ", log1p " << log1p_worst << " ulp at " << log1p_at);
+  // The error model charges kFunctionUlps = 4 per function; these stay within 1.
+  constexpr double kClaimedUlps = 1.0;
+  CHECK(exp_worst <= kClaimedUlps);
+  CHECK(log1p_worst <= kClaimedUlps);
+}
+
+}  // namespace
+
+TEST_CASE("exp_c and log1p_c are within 1 ulp of the exact value", "[numerics]") {
+  check_functions<float>("float", -87.0f, 88.0f, 2000000);
+  check_functions<float>("float near 0", -1e-3f, 1e-3f, 200000);
+  check_functions<double>("double", -708.0, 709.0, 2000000);
+  check_functions<double>("double near 0", -1e-6, 1e-6, 200000);
+  // Special values.
+  CHECK(kernels::exp_c(0.0f) == 1.0f);
+  CHECK(kernels::exp_c(0.0) == 1.0);
+  CHECK(std::isinf(kernels::exp_c(100.0f)));
+  CHECK(kernels::exp_c(-200.0f) == 0.0f);
+  CHECK(std::isnan(kernels::exp_c(NAN)));
+  CHECK(kernels::log1p_c(0.0f) == 0.0f);
+  CHECK(kernels::log1p_c(1e-30f) == 1e-30f);
+  CHECK(std::isinf(kernels::log1p_c(INFINITY)));
+  // Subnormal exp results are rounded once: compare with the correctly rounded value.
+  const float sub = kernels::exp_c(-100.0f);
+  CHECK(std::abs(static_cast<long double>(sub) - std::exp(-100.0L)) <= std::ldexp(1.0L, -149));
+}
+
+TEST_CASE("kernel bf16 rounding, stochastic rounding and RNG equal reference/rounding.hpp", "[numerics][rounding]") {
+  // Every float bit pattern with a stride coprime to 2^32 (about 16.8M patterns, all classes:
+  // zeros, subnormals, normals, ties, infinities, NaNs), plus the hand-picked edge cases.
+  int64_t mismatches = 0, checked = 0;
+  auto one = [&](uint32_t u) {
+    const float x = bits_float(u);
+    ++checked;
+    if (kernels::bf16_bits_rne(x) != gdn::bf16_bits_rne(x)) ++mismatches;
+    const uint32_t r = static_cast<uint32_t>(u * 2654435761u) >> 16;
+    const float sr_ref = gdn::round_bf16_stochastic(x, r);
+    const float sr = kernels::bf16_to_float(kernels::bf16_bits_stochastic(x, r));
+    if (float_bits(sr) != float_bits(sr_ref) && !(std::isnan(sr) && std::isnan(sr_ref))) ++mismatches;
+  };
+  for (uint64_t u = 0; u < (uint64_t(1) << 32); u += 255) one(static_cast<uint32_t>(u));
+  for (uint32_t u : {0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0x7f7f8000u, 0xff7f8000u, 0x7f800000u, 0xff800000u,
+                     0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x00008000u, 0x00018000u, 0x80000001u})
+    one(u);
+  for (uint64_t c = 0; c < 100000; ++c) {
+    ++checked;
+    if (kernels::random16(12345, c * 977) != gdn::random16(12345, c * 977)) ++mismatches;
+  }
+  std::printf("kernel rounding vs reference: %lld patterns, %lld mismatches\n", static_cast<long long>(checked),
+              static_cast<long long>(mismatches));
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("emulation of every variant stays within the error model of its profile", "[emulation]") {
+  const size_t count = gpu::variants().size();
+  const size_t vi = GENERATE_COPY(range(size_t(0), count));
+  const auto& all = gpu::variants();
+  const Scenario sc = GENERATE(Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen,
+                               Scenario::Packed);
+  const gpu::Variant& v = all[vi];
+  const KernelCase kc = make_case(v, sc, seed_for("emulation", vi * 8 + static_cast<int>(sc)));
+  const Outputs out = gpu::run_emulation(v, kc.config, kc.inputs, kc.options);
+  require_within_error_model(kc.config, kc.inputs, gpu::precision_of(v, kc.options), out,
+                             v.name + " " + name(sc) + " (emulation)");
+}
+
+TEST_CASE("emulated precision options stay within their error model", "[emulation]") {
+  for (const char* family : {"vk-bf16-bf16state", "kv-bf16-bf16state"}) {
+    Config shape;
+    shape.K = 128;
+    shape.V = 32;
+    shape.HV = 2;
+    const gpu::Variant& v = gpu::find_variant(family, shape, 1);
+    Config c = shape;
+    c.H = 1;
+    c.layout = v.layout;
+    GenerateOptions o;
+    o.config = c;
+    o.N = 2;
+    o.T = 40;
+    o.state_dtype = Dtype::BF16;
+    o.seed = seed_for("options");
+    const Inputs in = generate_inputs(o);
+    gpu::KernelOptions opt;
+    opt.stochastic_rounding = true;
+    opt.seed = 99;
+    opt.beta_bf16 = true;
+    opt.decay_bf16 = true;
+    const Outputs out = gpu::run_emulation(v, c, in, opt);
+    require_within_error_model(c, in, gpu::precision_of(v, opt), out, v.name + " SR + beta/decay bf16 (emulation)");
+  }
+}
+
+TEST_CASE("emulation: one call of T tokens equals T calls of one token", "[emulation]") {
+  // The kernel keeps the state on chip and rounds it after every token: a long run must be
+  // exactly what per-token storage gives.
+  for (const char* family : {"vk-bf16-bf16state", "kv-bf16-bf16state", "kv-bf16-fp32state"}) {
+    Config shape;
+    shape.K = 128;
+    shape.V = 32;
+    shape.HV = 2;
+    const gpu::Variant& v = gpu::find_variant(family, shape, 1);
+    Config c = shape;
+    c.H = 1;
+    c.layout = v.layout;
+    const int64_t N = 2, T = 7;
+    GenerateOptions o;
+    o.config = c;
+    o.N = N;
+    o.T = T;
+    o.state_dtype = v.state;
+    o.seed = seed_for("steps");
+    const Inputs in = generate_inputs(o);
+    const Outputs whole = gpu::run_emulation(v, c, in);
+    Tensor state = in.state;
+    bool same_o = true;
+    for (int64_t t = 0; t < T; ++t) {
+      Inputs step;
+      step.cu_seqlens = IndexTensor({N + 1});
+      for (int64_t n = 0; n <= N; ++n) step.cu_seqlens[n] = n;
+      auto token_rows = [&](const Tensor& x) {
+        Shape s = x.shape;
+        s[0] = N;
+        Tensor r(s);
+        const int64_t w = x.size() / x.shape[0];
+        for (int64_t n = 0; n < N; ++n) std::copy_n(&x[(n * T + t) * w], w, &r[n * w]);
+        return r;
+      };
+      step.q = token_rows(in.q);
+      step.k = token_rows(in.k);
+      step.v = token_rows(in.v);
+      step.a = token_rows(in.a);
+      step.b = token_rows(in.b);
+      step.A_log = in.A_log;
+      step.dt_bias = in.dt_bias;
+      step.state = state;
+      const Outputs one = gpu::run_emulation(v, c, step);
+      state = one.state;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t x = 0; x < c.HV * c.V; ++x)
+          same_o = same_o && one.o[n * c.HV * c.V + x] == whole.o[(n * T + t) * c.HV * c.V + x];
+    }
+    INFO(v.name);
+    CHECK(same_o);
+    CHECK(same_bits(state, whole.state));
+  }
+}
+
+TEST_CASE("emulated float64 kernel agrees with the reference within 1e-13", "[emulation][fp64]") {
+  for (const gpu::Variant& v : gpu::variants()) {
+    if (v.profile != Profile::Fp64) continue;
+    const KernelCase kc = make_case(v, Scenario::Speculative, seed_for("fp64-emulation"));
+    const Outputs out = gpu::run_emulation(v, kc.config, kc.inputs);
+    const Outputs ref = reference(kc.config, kc.inputs);
+    const double eo = rel_diff(out.o, ref.o), es = rel_diff(out.state, ref.state);
+    std::printf("%s: relative difference output %.3g state %.3g\n", v.name.c_str(), eo, es);
+    CHECK(eo < 1e-13);
+    CHECK(es < 1e-13);
+  }
+}
+
+TEST_CASE("shapes and options a kernel cannot take are refused before launch", "[emulation][errors]") {
+  Config shape;
+  shape.K = 128;
+  shape.V = 32;
+  shape.HV = 2;
+  const gpu::Variant& v = gpu::find_variant("vk-bf16-bf16state-bv32", shape, 1);
+  KernelCase kc = make_case(v, Scenario::Decode, seed_for("refuse"));
+  auto refused = [&](const Config& c, const Inputs& in, const gpu::KernelOptions& o, const std::string& part) {
+    try {
+      gpu::run_emulation(v, c, in, o);
+      FAIL("accepted, expected a refusal naming: " << part);
+    } catch (const InputError& e) {
+      INFO(e.what());
+      CHECK(std::string(e.what()).find(part) != std::string::npos);
+      CHECK(std::string(e.what()).find('\n') == std::string::npos);
+    }
+  };
+  Config kv = kc.config;
+  kv.layout = Layout::KV;
+  Inputs kv_in = kc.inputs;
+  kv_in.state = transpose_last2(kc.inputs.state);
+  refused(kv, kv_in, {}, "takes the VK layout");
+  Inputs off_grid = kc.inputs;
+  off_grid.q[5] = 0.1;  // not a bf16 value
+  refused(kc.config, off_grid, {}, "q[0, 0, 5] = 0.10000000000000001 is not representable in bfloat16");
+  Inputs fp32_pool = kc.inputs;
+  fp32_pool.state[3] = 1.0 + 0x1p-20;
+  refused(kc.config, fp32_pool, {}, "not representable in bfloat16");
+  KernelCase small = make_case(v, Scenario::Decode, 1, 2, 4, 40);
+  refused(small.config, small.inputs, {}, "V=40 is not a multiple of its tile BV=32");
+  const gpu::Variant& f32 = gpu::find_variant("vk-bf16-fp32state-bv32", shape, 1);
+  KernelCase f32_case = make_case(f32, Scenario::Decode, 2);
+  gpu::KernelOptions sr;
+  sr.stochastic_rounding = true;
+  CHECK_THROWS_WITH(gpu::run_emulation(f32, f32_case.config, f32_case.inputs, sr),
+                    Catch::Matchers::Contains("stochastic rounding needs a bf16 state"));
+  CHECK_THROWS_WITH(gpu::find_variant("vk-bf17", shape, 1), Catch::Matchers::Contains("unknown name 'vk-bf17'"));
+  // An invalid call is refused by the reference's validator with its message.
+  Inputs dup = kc.inputs;
+  dup.state_indices[1] = dup.state_indices[0] == -1 ? dup.state_indices[2] : dup.state_indices[0];
+  if (dup.state_indices[1] != -1) refused(kc.config, dup, {}, "repeats");
+}
+
+TEST_CASE("families choose small tiles for few sequences and BV 32 for many", "[emulation][dispatch]") {
+  Config c;
+  c.H = 4;
+  c.HV = 8;
+  c.K = 128;
+  c.V = 128;
+  const int sms = 132;
+  for (const std::string& f : gpu::family_names()) {
+    const int small = gpu::choose_bv(f, c, 1, sms), large = gpu::choose_bv(f, c, 1024, sms);
+    std::printf("%-22s B=1: BV %3d  B=1024: BV %3d\n", f.c_str(), small, large);
+    CHECK(small > 0);
+    CHECK(small <= large);
+    CHECK(c.V % large == 0);
+  }
+}

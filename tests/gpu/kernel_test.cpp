@@ -1,0 +1,203 @@
+// The CUDA kernels on a GPU: every compiled variant bit for bit equal to its CPU emulation
+// (which emulation_test holds to the oracle), within the error model of its profile at
+// Qwen3-Next shapes, the float64 kernel within 1e-13 of the reference, long runs and
+// per-token storage, speculative decode. Exits 77 (skipped) without a GPU.
+#include <cmath>
+
+#include "cuda/api.hpp"
+#include "gpu/kernel_cases.hpp"
+
+using namespace gdn;
+using namespace gdn::test;
+
+namespace {
+
+const gpu::Variant& by_name(const std::string& name) {
+  for (const gpu::Variant& v : gpu::variants())
+    if (v.name == name) return v;
+  FAIL("no variant " << name);
+  throw;
+}
+
+void require_device_equals_emulation(const gpu::Variant& v, const KernelCase& kc, const std::string& what) {
+  const Outputs dev = gpu::run_device(v, kc.config, kc.inputs, kc.options);
+  const Outputs emu = gpu::run_emulation(v, kc.config, kc.inputs, kc.options);
+  const bool o_same = same_bits(dev.o, emu.o), s_same = same_bits(dev.state, emu.state);
+  std::printf("%-50s device == emulation: o %s, state %s (max |d| o %.3g state %.3g)\n", what.c_str(),
+              o_same ? "yes" : "NO", s_same ? "yes" : "NO", max_diff_nan_inf(dev.o, emu.o),
+              max_diff_nan_inf(dev.state, emu.state));
+  INFO(what);
+  CHECK(o_same);
+  CHECK(s_same);
+}
+
+}  // namespace
+
+TEST_CASE("device equals the emulation bit for bit: every variant, every scenario", "[gpu]") {
+  const size_t count = gpu::variants().size();
+  const size_t vi = GENERATE_COPY(range(size_t(0), count));
+  const auto& all = gpu::variants();
+  const Scenario sc = GENERATE(Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen,
+                               Scenario::Packed);
+  const gpu::Variant& v = all[vi];
+  const KernelCase kc = make_case(v, sc, seed_for("device-emulation", vi * 8 + static_cast<int>(sc)));
+  require_device_equals_emulation(v, kc, v.name + " " + name(sc));
+}
+
+TEST_CASE("sanitizer set: representative variants on small shapes", "[gpu][sanitize]") {
+  // Covers: VK and KV, bf16 / fp32 / fp64 state, shared-memory reductions over 4 and 16
+  // warps (KV BV 32, KV fp32 BV 128), one-warp blocks (BV 8), every scenario.
+  for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32", "kv-bf16-fp32state-bv128",
+                           "vk-bf16-fp32state-bv8", "kv-bf16-bf16state-bv8", "kv-fp64-bv32", "vk-fp32-bv32"}) {
+    const gpu::Variant& v = by_name(name);
+    for (Scenario sc : {Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen, Scenario::Packed}) {
+      const KernelCase kc = make_case(v, sc, seed_for("sanitize", static_cast<uint64_t>(sc)), 1, 2);
+      const Outputs dev = gpu::run_device(v, kc.config, kc.inputs, kc.options);
+      const Outputs emu = gpu::run_emulation(v, kc.config, kc.inputs, kc.options);
+      INFO(v.name << " " << gdn::test::name(sc));
+      CHECK(same_bits(dev.o, emu.o));
+      CHECK(same_bits(dev.state, emu.state));
+    }
+  }
+}
+
+TEST_CASE("device kernels at Qwen3-Next TP=4 stay within the error model of their profile", "[gpu]") {
+  const size_t count = gpu::variants().size();
+  const size_t vi = GENERATE_COPY(range(size_t(0), count));
+  const auto& all = gpu::variants();
+  const gpu::Variant& v = all[vi];
+  for (Scenario sc : {Scenario::Decode, Scenario::Speculative}) {
+    // H = 4, HV = 8, K = V = 128: the whole head, every tile.
+    const KernelCase kc = make_case(v, sc, seed_for("tp4", vi * 8 + static_cast<int>(sc)), 4, 8, 128);
+    const Outputs out = gpu::run_device(v, kc.config, kc.inputs, kc.options);
+    require_within_error_model(kc.config, kc.inputs, gpu::precision_of(v, kc.options), out,
+                               v.name + " TP4 " + name(sc));
+  }
+}
+
+TEST_CASE("float64 kernel agrees with the reference within 1e-13, decode and a long run", "[gpu][fp64]") {
+  for (const gpu::Variant& v : gpu::variants()) {
+    if (v.profile != Profile::Fp64) continue;
+    const KernelCase decode = make_case(v, Scenario::Decode, seed_for("fp64-decode"), 4, 8, 128);
+    Config c;
+    c.H = 1;
+    c.HV = 2;
+    c.K = 128;
+    c.V = 32;
+    c.layout = v.layout;
+    GenerateOptions o;
+    o.config = c;
+    o.N = 1;
+    o.T = 20000;
+    o.input_dtype = o.params_dtype = o.state_dtype = Dtype::F64;
+    o.seed = seed_for("fp64-long");
+    const Inputs long_in = generate_inputs(o);
+    for (const auto& [cfg, in, what] : {std::tuple<Config, Inputs, const char*>{decode.config, decode.inputs, "decode"},
+                                        std::tuple<Config, Inputs, const char*>{c, long_in, "T=20000"}}) {
+      const Outputs out = gpu::run_device(v, cfg, in);
+      const Outputs ref = reference(cfg, in);
+      const double eo = rel_diff(out.o, ref.o), es = rel_diff(out.state, ref.state);
+      std::printf("%s %s: relative difference output %.3g state %.3g\n", v.name.c_str(), what, eo, es);
+      INFO(v.name << " " << what);
+      CHECK(eo < 1e-13);
+      CHECK(es < 1e-13);
+    }
+  }
+}
+
+TEST_CASE("long run: T = 100000 on chip with bf16 stochastic rounding, beta and decay bf16", "[gpu][long]") {
+  // The drift kernel's configuration: one sequence of 10^5 tokens per launch. The device must
+  // equal the emulation bit for bit through every stochastic rounding, and the output stay
+  // within the error model along the whole trajectory.
+  for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32"}) {
+    const gpu::Variant& v = by_name(name);
+    Config c;
+    c.H = 1;
+    c.HV = 1;
+    c.K = 128;
+    c.V = 32;
+    c.layout = v.layout;
+    GenerateOptions o;
+    o.config = c;
+    o.N = 1;
+    o.T = 100000;
+    o.state_dtype = Dtype::BF16;
+    o.seed = seed_for("long-run");
+    KernelCase kc{c, generate_inputs(o), {}};
+    kc.options.stochastic_rounding = true;
+    kc.options.seed = 2024;
+    kc.options.beta_bf16 = true;
+    kc.options.decay_bf16 = true;
+    require_device_equals_emulation(v, kc, v.name + " T=100000 SR");
+    const Outputs out = gpu::run_device(v, kc.config, kc.inputs, kc.options);
+    require_within_error_model(kc.config, kc.inputs, gpu::precision_of(v, kc.options), out, v.name + " T=100000 SR");
+  }
+}
+
+TEST_CASE("device: one call of T tokens equals T calls of one token", "[gpu]") {
+  for (const char* name : {"vk-bf16-bf16state-bv16", "kv-bf16-bf16state-bv64", "vk-bf16-fp32state-bv32"}) {
+    const gpu::Variant& v = by_name(name);
+    Config c;
+    c.H = 2;
+    c.HV = 4;
+    c.K = 128;
+    c.V = 64;
+    c.layout = v.layout;
+    const int64_t N = 3, T = 9;
+    GenerateOptions o;
+    o.config = c;
+    o.N = N;
+    o.T = T;
+    o.state_dtype = v.state;
+    o.seed = seed_for("device-steps");
+    const Inputs in = generate_inputs(o);
+    const Outputs whole = gpu::run_device(v, c, in);
+    Tensor state = in.state;
+    bool same_o = true;
+    for (int64_t t = 0; t < T; ++t) {
+      Inputs step;
+      step.cu_seqlens = IndexTensor({N + 1});
+      for (int64_t n = 0; n <= N; ++n) step.cu_seqlens[n] = n;
+      auto token_rows = [&](const Tensor& x) {
+        Shape s = x.shape;
+        s[0] = N;
+        Tensor r(s);
+        const int64_t w = x.size() / x.shape[0];
+        for (int64_t n = 0; n < N; ++n) std::copy_n(&x[(n * T + t) * w], w, &r[n * w]);
+        return r;
+      };
+      step.q = token_rows(in.q);
+      step.k = token_rows(in.k);
+      step.v = token_rows(in.v);
+      step.a = token_rows(in.a);
+      step.b = token_rows(in.b);
+      step.A_log = in.A_log;
+      step.dt_bias = in.dt_bias;
+      step.state = state;
+      const Outputs one = gpu::run_device(v, c, step);
+      state = one.state;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t x = 0; x < c.HV * c.V; ++x)
+          same_o = same_o && one.o[n * c.HV * c.V + x] == whole.o[(n * T + t) * c.HV * c.V + x];
+    }
+    std::printf("%s: %lld tokens in one call vs one call per token: o %s, state %s\n", v.name.c_str(),
+                static_cast<long long>(T), same_o ? "equal" : "DIFFERENT", same_bits(state, whole.state) ? "equal" : "DIFFERENT");
+    INFO(v.name);
+    CHECK(same_o);
+    CHECK(same_bits(state, whole.state));
+  }
+}
+
+TEST_CASE("every family, with the tile it picks for TP=2 decode, within the error model", "[gpu]") {
+  for (const std::string& family : gpu::family_names()) {
+    Config shape;
+    shape.H = 8;
+    shape.HV = 16;
+    shape.K = 128;
+    shape.V = 128;
+    const gpu::Variant& v = gpu::find_variant(family, shape, 64, gpu::require_device().sms);
+    const KernelCase kc = make_case(v, Scenario::Decode, seed_for("tp2", 64), 8, 16, 128);
+    const Outputs out = gpu::run_device(v, kc.config, kc.inputs, kc.options);
+    require_within_error_model(kc.config, kc.inputs, gpu::precision_of(v, kc.options), out, v.name + " TP2 decode");
+  }
+}
