@@ -1,8 +1,152 @@
-// gdn kernels, gdn run, gdn bench. STUB: being written (issue 4).
+// gdn kernels, gdn run, gdn bench: this project's CUDA kernels (issue 4). Without CUDA the
+// subcommands exist and fail with "built without CUDA" (exit 2).
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "cli/commands.hpp"
+#include "reference/tensor.hpp"
+
+#ifdef GDN_HAVE_CUDA
+#include "cuda/api.hpp"
+#include "cuda/bench.hpp"
+#include "golden/trace.hpp"
+#endif
 
 namespace gdn::cli {
 
-void add_kernel_commands(CLI::App&, int&) {}
+#ifdef GDN_HAVE_CUDA
+namespace {
+
+struct RunArgs {
+  std::string kernel, trace, output;
+  bool emulate = false;
+  bool stochastic = false;
+  uint64_t seed = 0;
+  bool beta_bf16 = false, decay_bf16 = false;
+  bool packed = false;
+  int64_t packed_row_pad = 0;
+};
+
+void list_kernels(bool names_only) {
+  if (names_only) {  // for scripts: name, profile, layout
+    for (const gpu::Variant& v : gpu::variants())
+      std::printf("%s %s %s\n", v.name.c_str(), to_string(v.profile).c_str(), to_string(v.layout).c_str());
+    return;
+  }
+  std::printf("%-31s %-6s %-16s %-8s %-8s %4s %7s %9s %4s\n", "name", "layout", "profile", "state", "inputs", "BV",
+              "threads", "minblocks", "K");
+  for (const gpu::Variant& v : gpu::variants())
+    std::printf("%-31s %-6s %-16s %-8s %-8s %4d %7d %9d %4d\n", v.name.c_str(), to_string(v.layout).c_str(),
+                to_string(v.profile).c_str(), to_string(v.state).c_str(), to_string(v.input).c_str(), v.bv, v.threads,
+                v.min_blocks, v.K);
+  std::printf("\nfamilies (BV chosen per call from the batch and the GPU):");
+  for (const std::string& f : gpu::family_names()) std::printf(" %s", f.c_str());
+  std::printf("\noptions of gdn run: --stochastic-rounding SEED (bf16 state), --beta-bf16, --decay-bf16 (float kernels), "
+              "--packed (q|k|v in one buffer)\n");
+}
+
+void run_kernel(const RunArgs& a) {
+  TraceReadOptions ro;
+  ro.golden = false;
+  ro.token_states = false;
+  const Trace trace = read_trace(a.trace, ro);
+  gpu::KernelOptions opt;
+  opt.stochastic_rounding = a.stochastic;
+  opt.seed = a.seed;
+  opt.beta_bf16 = a.beta_bf16;
+  opt.decay_bf16 = a.decay_bf16;
+  opt.packed_qkv = a.packed;
+  opt.packed_row_pad = a.packed_row_pad;
+  std::string device = "CPU emulation";
+  int sms = 132;
+  if (!a.emulate) {
+    const gpu::DeviceInfo info = gpu::require_device();
+    device = info.name;
+    sms = info.sms;
+  }
+  const gpu::Variant& v = gpu::find_variant(a.kernel, trace.config, trace.inputs.num_sequences(), sms);
+  const Outputs out = a.emulate ? gpu::run_emulation(v, trace.config, trace.inputs, opt)
+                                : gpu::run_device(v, trace.config, trace.inputs, opt);
+  std::string kernel = v.name;
+  if (a.stochastic) kernel += "+sr" + std::to_string(a.seed);
+  if (a.beta_bf16) kernel += "+beta-bf16";
+  if (a.decay_bf16) kernel += "+decay-bf16";
+  if (a.packed) kernel += "+packed";
+  if (a.emulate) kernel = "emulation:" + kernel;
+  Candidate cand = make_candidate(trace, out, gpu::precision_of(v, opt), kernel, to_string(v.profile));
+  cand.command_line = "gdn run --kernel " + a.kernel + " " + a.trace + " -o " + a.output +
+                      (a.emulate ? " --emulate" : "") + (a.stochastic ? " --stochastic-rounding " + std::to_string(a.seed) : "") +
+                      (a.beta_bf16 ? " --beta-bf16" : "") + (a.decay_bf16 ? " --decay-bf16" : "") +
+                      (a.packed ? " --packed --packed-row-pad " + std::to_string(a.packed_row_pad) : "");
+  write_candidate(a.output, cand);
+  std::printf("%s (%s) on %s: N=%lld, Ttot=%lld -> %s\n", kernel.c_str(), gpu::describe_precision(v, opt).c_str(),
+              device.c_str(), static_cast<long long>(trace.inputs.num_sequences()),
+              static_cast<long long>(trace.inputs.num_tokens()), a.output.c_str());
+}
+
+}  // namespace
+
+void add_kernel_commands(CLI::App& app, int& exit_code) {
+  CLI::App* kernels = app.add_subcommand("kernels", "List this project's CUDA kernel variants and their profiles");
+  auto names_only = std::make_shared<bool>(false);
+  kernels->add_flag("--names", *names_only, "one line per variant: name, profile, layout (for scripts)");
+  kernels->callback([names_only, &exit_code] {
+    list_kernels(*names_only);
+    exit_code = 0;
+  });
+
+  auto ra = std::make_shared<RunArgs>();
+  CLI::App* run = app.add_subcommand("run", "Run a CUDA kernel over a golden trace and write a candidate for gdn check");
+  run->add_option("--kernel", ra->kernel, "variant or family name (gdn kernels)")->required();
+  run->add_option("trace", ra->trace, "golden trace (HDF5)")->required();
+  run->add_option("-o,--output", ra->output, "candidate file to write")->required();
+  run->add_flag("--emulate", ra->emulate, "run the CPU emulation of the kernel instead of the GPU");
+  CLI::Option* sr = run->add_option("--stochastic-rounding", ra->seed, "bf16 stochastic rounding of the state with this seed");
+  run->add_flag("--beta-bf16", ra->beta_bf16, "round beta to bf16 before use");
+  run->add_flag("--decay-bf16", ra->decay_bf16, "round exp(g) to bf16 before use");
+  run->add_flag("--packed", ra->packed, "pass q|k|v in one [Ttot, 2HK + HV V] buffer (vLLM's packed decode)");
+  run->add_option("--packed-row-pad", ra->packed_row_pad, "extra elements per packed row (a strided view)");
+  run->callback([ra, sr, &exit_code] {
+    ra->stochastic = sr->count() > 0;
+    run_kernel(*ra);
+    exit_code = 0;
+  });
+
+  auto ba = std::make_shared<gpu::BenchOptions>();
+  CLI::App* bench = app.add_subcommand("bench", "Decode throughput of the CUDA kernels against the copy ceiling (PERF.md)");
+  bench->add_option("--tp", ba->tp, "tensor-parallel degrees (Qwen3-Next heads / TP)")->delimiter(',');
+  bench->add_option("--batch", ba->batches, "batch sizes B")->delimiter(',');
+  bench->add_option("--layout", ba->layouts, "KV, VK")->delimiter(',');
+  bench->add_option("--state", ba->states, "state dtypes: bf16, fp32")->delimiter(',');
+  bench->add_option("--bv", ba->bvs, "tiles to measure (default: every compiled tile)")->delimiter(',');
+  bench->add_option("--replays", ba->replays, "timed graph replays per variant (>= 10)");
+  bench->add_option("--rotate-mb", ba->rotate_bytes, "input sets cover at least this many bytes of state")
+      ->transform([](std::string s) { return std::to_string(std::stoll(s) << 20); });
+  bench->add_option("--json", ba->json_path, "also write the results as JSON");
+  bench->add_option("--revision", ba->revision, "git revision to record (default: the build's)");
+  bench->add_option("--seed", ba->seed, "seed of the random inputs");
+  bench->callback([ba, &exit_code] {
+    ba->version = GDN_VERSION;
+    if (ba->revision.empty()) ba->revision = GDN_VERSION;
+    exit_code = gpu::run_bench(*ba);
+  });
+}
+
+#else  // no CUDA
+
+void add_kernel_commands(CLI::App& app, int& exit_code) {
+  for (const char* name : {"kernels", "run", "bench"}) {
+    CLI::App* sub = app.add_subcommand(name, "CUDA kernels (this build has none: built without CUDA)");
+    sub->allow_extras();
+    sub->callback([&exit_code] {
+      exit_code = 2;
+      throw std::runtime_error("built without CUDA");
+    });
+  }
+}
+
+#endif
 
 }  // namespace gdn::cli
