@@ -15,7 +15,8 @@
 # Carry .offline/ to the GPU host with the checkout. Environment: GDN_DEPS_PREFIX (default
 # /tmp/gdn-deps), GDN_BUILD_DIR (default build-gpu), GDN_CUDA_GENCODE (default: the project's
 # sm_90a + sm_80 + PTX; e.g. "-gencode=arch=compute_90a,code=sm_90a" builds faster for one
-# H100), GDN_JOBS (default: all cores), GDN_LOG_DIR (also write logs there).
+# H100), GDN_JOBS (default: all cores), GDN_LOG_DIR (logs, default <build>/logs),
+# GDN_CTEST_ARGS (extra ctest arguments, e.g. "-L gpu" for the GPU tests only).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -74,7 +75,8 @@ build_test() {
   mkdir -p "$LOGS"
   configure 2>&1 | tee "$LOGS/configure.log"
   ninja -C "$BUILD" -j "$JOBS" 2>&1 | tee "$LOGS/build.log"
-  (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600) 2>&1 | tee "$LOGS/ctest.log"
+  # shellcheck disable=SC2086
+  (cd "$BUILD" && ctest --output-on-failure -j "$JOBS" --timeout 600 ${GDN_CTEST_ARGS:-}) 2>&1 | tee "$LOGS/ctest.log"
 }
 
 sanitize() {
