@@ -3,11 +3,12 @@
 #include <cstdio>
 #include <string>
 
-#if __has_include(<catch2/catch_session.hpp>)
-#include <catch2/catch_session.hpp>
-#else
+// v2 first, as tests/catch.hpp decides.
+#if __has_include(<catch2/catch.hpp>)
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
+#else
+#include <catch2/catch_session.hpp>
 #endif
 
 #include "cuda/api.hpp"
