@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <random>
 
 #include "cli/commands.hpp"
+#include "golden/generate.hpp"
 #include "reference/recurrent.hpp"
 
 namespace gdn::cli {
@@ -23,34 +23,6 @@ struct BenchReferenceArgs {
   bool json = false;
 };
 
-Inputs random_inputs(const Config& c, int64_t N, int64_t T, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> uniform;
-  Inputs in;
-  in.cu_seqlens = IndexTensor({N + 1});
-  for (int64_t n = 0; n <= N; ++n) in.cu_seqlens[n] = n * T;
-  const int64_t Tt = N * T;
-  auto fill = [&](Tensor& t, Shape s) {
-    t = Tensor(std::move(s));
-    for (double& x : t.data) x = normal(rng);
-  };
-  fill(in.q, {Tt, c.H, c.K});
-  fill(in.k, {Tt, c.H, c.K});
-  fill(in.v, {Tt, c.HV, c.V});
-  fill(in.a, {Tt, c.HV});
-  fill(in.b, {Tt, c.HV});
-  in.A_log = Tensor({c.HV});
-  in.dt_bias = Tensor({c.HV});
-  for (int64_t h = 0; h < c.HV; ++h) {
-    in.A_log[h] = std::log(1.0 + 15.0 * uniform(rng));
-    const double dt = std::exp(std::log(1e-3) + (std::log(1e-1) - std::log(1e-3)) * uniform(rng));
-    in.dt_bias[h] = dt + std::log(-std::expm1(-dt));  // softplus^-1(dt)
-  }
-  fill(in.state, c.layout == Layout::KV ? Shape{N, c.HV, c.K, c.V} : Shape{N, c.HV, c.V, c.K});
-  return in;
-}
-
 void run(const BenchReferenceArgs& a) {
   Config c;
   c.H = a.H;
@@ -58,7 +30,13 @@ void run(const BenchReferenceArgs& a) {
   c.K = a.K;
   c.V = a.V;
   c.layout = parse_layout(a.layout);
-  const Inputs in = random_inputs(c, a.batch, a.tokens, 1);
+  GenerateOptions g;
+  g.config = c;
+  g.N = a.batch;
+  g.T = a.tokens;
+  g.input_dtype = g.params_dtype = g.state_dtype = Dtype::F64;
+  g.seed = 1;
+  const Inputs in = generate_inputs(g);
   const double flops = 7.0 * static_cast<double>(c.K * c.V) * static_cast<double>(a.batch * a.tokens * c.HV);
   std::vector<int> threads = a.threads;
   if (threads.empty())

@@ -51,27 +51,13 @@ Dtype holding(Dtype a, Dtype b) {
   return Dtype::F32;  // F32 holds BF16 and F16, and any mix of them
 }
 
-Dtype storage_dtype(const PrecisionSpec& p) {
-  switch (p.state) {
-    case StateStorage::Arith: return p.arith;
-    case StateStorage::F32: return Dtype::F32;
-    case StateStorage::BF16:
-    case StateStorage::BF16Stochastic: return Dtype::BF16;
-    case StateStorage::F16: return Dtype::F16;
-  }
-  return Dtype::F64;
-}
-
 void require_on_grid(const std::string& path, const std::string& name, const Tensor& t, Dtype d) {
-  for (int64_t i = 0; i < t.size(); ++i) {
-    const double x = t[i];
-    if (std::isfinite(x) && round_to(d, x) != x) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.17g", x);
-      throw InputError(path + ": " + name + index_str(t.shape, i) + " = " + buf + " is not a " + to_string(d) +
-                       " value (the declared dtype); round the values or declare a wider dtype");
-    }
-  }
+  const int64_t i = first_off_grid(t, d);
+  if (i < 0) return;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", t[i]);
+  throw InputError(path + ": " + name + index_str(t.shape, i) + " = " + buf + " is not a " + to_string(d) +
+                   " value (the declared dtype); round the values or declare a wider dtype");
 }
 
 // Four independent SplitMix64 lanes over the words, combined at the end: a fast 64-bit
@@ -391,8 +377,8 @@ Candidate make_candidate(const Trace& tr, const Outputs& out, const PrecisionSpe
   cand.o_dtype = spec.output;
   // Slots the call does not touch keep the trace's initial values, which may be wider than
   // the kernel's storage type (a bf16-state simulation of a trace with an fp32 pool).
-  cand.state_dtype = holding(storage_dtype(spec), tr.dtypes.state);
-  cand.token_states_dtype = storage_dtype(spec);
+  cand.state_dtype = holding(state_dtype(spec), tr.dtypes.state);
+  cand.token_states_dtype = state_dtype(spec);
   return cand;
 }
 

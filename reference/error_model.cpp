@@ -40,17 +40,6 @@ double largest(Dtype d) {
   return 0.0;
 }
 
-Dtype storage_dtype(const PrecisionSpec& p) {
-  switch (p.state) {
-    case StateStorage::Arith: return p.arith;
-    case StateStorage::F32: return Dtype::F32;
-    case StateStorage::BF16:
-    case StateStorage::BF16Stochastic: return Dtype::BF16;
-    case StateStorage::F16: return Dtype::F16;
-  }
-  return p.arith;
-}
-
 // The constants of one call: every rounding the policy performs, as a multiple of what it
 // multiplies (error_model.md, "Local terms").
 struct Constants {
@@ -80,7 +69,7 @@ struct Constants {
     // u, the division adds u.
     nu_k = c.qk_norm == QkNorm::None ? 0.0 : 0.5 * (gamma + u) + 2.0 * u;
     nu_q = nu_k + 2.0 * u;  // the scale rounded to the arithmetic type, and the product
-    const Dtype sd = storage_dtype(p);
+    const Dtype sd = state_dtype(p);
     state_max = std::min(largest(p.arith), largest(sd));
     output_max = std::min(largest(p.arith), largest(p.output));
     if (!holds(sd, p.arith)) {
@@ -101,7 +90,7 @@ struct Constants {
 // type and rounded to the storage type (0 when the pool is on that grid, as golden pools are).
 double initial_error(const PrecisionSpec& p, double x) {
   const double a = p.arith == Dtype::F32 ? static_cast<double>(static_cast<float>(x)) : x;
-  const Dtype sd = storage_dtype(p);
+  const Dtype sd = state_dtype(p);
   const double rne = round_to(sd, a);
   if (p.state == StateStorage::BF16Stochastic && rne != a)
     return std::abs(a - x) + state_storage_roundoff(p) * std::abs(a) + absolute_roundoff(sd);
@@ -109,16 +98,13 @@ double initial_error(const PrecisionSpec& p, double x) {
 }
 
 void require_on_grid(const Tensor& t, Dtype d, const char* name) {
-  for (int64_t i = 0; i < t.size(); ++i) {
-    const double x = t[i];
-    if (std::isfinite(x) && round_to(d, x) != x) {
-      std::ostringstream msg;
-      msg.precision(17);
-      msg << "error model: " << name << index_str(t.shape, i) << " = " << x << " is not on the " << to_string(d)
-          << " grid of the precision policy (the kernel would see another number than the oracle)";
-      throw InputError(msg.str());
-    }
-  }
+  const int64_t i = first_off_grid(t, d);
+  if (i < 0) return;
+  std::ostringstream msg;
+  msg.precision(17);
+  msg << "error model: " << name << index_str(t.shape, i) << " = " << t[i] << " is not on the " << to_string(d)
+      << " grid of the precision policy (the kernel would see another number than the oracle)";
+  throw InputError(msg.str());
 }
 
 // Relative error of the computed log decay g in the raw form -exp(A_log) softplus(a + dt_bias)

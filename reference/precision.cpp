@@ -15,6 +15,17 @@ double state_storage_roundoff(const PrecisionSpec& p) {
   return 0.0;
 }
 
+Dtype state_dtype(const PrecisionSpec& p) {
+  switch (p.state) {
+    case StateStorage::Arith: return p.arith;
+    case StateStorage::F32: return Dtype::F32;
+    case StateStorage::BF16:
+    case StateStorage::BF16Stochastic: return Dtype::BF16;
+    case StateStorage::F16: return Dtype::F16;
+  }
+  return p.arith;
+}
+
 PrecisionSpec profile_spec(Profile p) {
   PrecisionSpec s;
   switch (p) {

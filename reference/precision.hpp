@@ -38,6 +38,9 @@ struct PrecisionSpec {
   uint64_t stochastic_seed = 0;      // for StateStorage::BF16Stochastic
 };
 
+// The dtype the state is stored in between tokens under the policy.
+Dtype state_dtype(const PrecisionSpec&);
+
 // Worst-case relative error of one storage rounding of the state (stochastic rounding
 // can move a value by up to one whole ulp, twice the round-to-nearest bound).
 double state_storage_roundoff(const PrecisionSpec&);
@@ -71,6 +74,16 @@ template <class T>
 inline T round_to(Dtype d, T x) {
   if ((d == Dtype::F64 && std::numeric_limits<T>::digits <= 53) || (d == Dtype::F32 && std::is_same_v<T, float>)) return x;
   return detail::round_to_slow(d, x);
+}
+
+// Flat index of the first finite value of t that dtype d cannot hold exactly, or -1.
+template <class Values>
+int64_t first_off_grid(const Values& t, Dtype d) {
+  for (int64_t i = 0; i < static_cast<int64_t>(t.data.size()); ++i) {
+    const double x = t.data[static_cast<size_t>(i)];
+    if (std::isfinite(x) && round_to(d, x) != x) return i;
+  }
+  return -1;
 }
 
 }  // namespace gdn
