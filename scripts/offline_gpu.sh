@@ -57,6 +57,8 @@ configure() {
   [ -n "${GDN_CUDA_GENCODE:-}" ] && gencode=(-DGDN_CUDA_GENCODE="$GDN_CUDA_GENCODE")
   # Explicit paths: the packages' CMake configs are relocatable; HDF5 is found by FindHDF5
   # from its Debian "serial" layout; HDF5_ROOT keeps it from searching the host (no h5cc wrapper).
+  # Without the wrapper FindHDF5 names libhdf5 alone, not the zlib it links; golden/h5.cpp
+  # calls zlib too, so the link takes symbols from libhdf5's own dependencies.
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_POLICY_VERSION_MINIMUM=3.5 \
     -DEigen3_DIR="$usr/share/eigen3/cmake" \
@@ -66,6 +68,7 @@ configure() {
     -DHDF5_ROOT="$usr" \
     -DHDF5_C_INCLUDE_DIR="$usr/include/hdf5/serial" \
     -DHDF5_hdf5_LIBRARY_RELEASE="$usr/lib/$MULTIARCH/hdf5/serial/libhdf5.so" \
+    -DCMAKE_EXE_LINKER_FLAGS="-Wl,--copy-dt-needed-entries" \
     "${gencode[@]}"
 }
 

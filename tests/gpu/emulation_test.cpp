@@ -117,7 +117,7 @@ TEST_CASE("emulated precision options stay within their error model", "[emulatio
     shape.K = 128;
     shape.V = 32;
     shape.HV = 2;
-    const gpu::Variant& v = gpu::find_variant(family, shape, 1);
+    const gpu::Variant v = gpu::find_variant(family, shape, 1);
     Config c = shape;
     c.H = 1;
     c.layout = v.layout;
@@ -146,7 +146,7 @@ TEST_CASE("emulation: one call of T tokens equals T calls of one token", "[emula
     shape.K = 128;
     shape.V = 32;
     shape.HV = 2;
-    const gpu::Variant& v = gpu::find_variant(family, shape, 1);
+    const gpu::Variant v = gpu::find_variant(family, shape, 1);
     Config c = shape;
     c.H = 1;
     c.layout = v.layout;
@@ -211,7 +211,7 @@ TEST_CASE("shapes and options a kernel cannot take are refused before launch", "
   shape.K = 128;
   shape.V = 32;
   shape.HV = 2;
-  const gpu::Variant& v = gpu::find_variant("vk-bf16-bf16state-bv32", shape, 1);
+  const gpu::Variant v = gpu::find_variant("vk-bf16-bf16state-bv32", shape, 1);
   KernelCase kc = make_case(v, Scenario::Decode, seed_for("refuse"));
   auto refused = [&](const Config& c, const Inputs& in, const gpu::KernelOptions& o, const std::string& part) {
     try {
@@ -236,7 +236,7 @@ TEST_CASE("shapes and options a kernel cannot take are refused before launch", "
   refused(kc.config, fp32_pool, {}, "not representable in bfloat16");
   KernelCase small = make_case(v, Scenario::Decode, 1, 2, 4, 40);
   refused(small.config, small.inputs, {}, "V=40 is not a multiple of its tile BV=32");
-  const gpu::Variant& f32 = gpu::find_variant("vk-bf16-fp32state-bv32", shape, 1);
+  const gpu::Variant f32 = gpu::find_variant("vk-bf16-fp32state-bv32", shape, 1);
   KernelCase f32_case = make_case(f32, Scenario::Decode, 2);
   gpu::KernelOptions sr;
   sr.stochastic_rounding = true;

@@ -195,7 +195,7 @@ TEST_CASE("every family, with the tile it picks for TP=2 decode, within the erro
     shape.HV = 16;
     shape.K = 128;
     shape.V = 128;
-    const gpu::Variant& v = gpu::find_variant(family, shape, 64, gpu::require_device().sms);
+    const gpu::Variant v = gpu::find_variant(family, shape, 64, gpu::require_device().sms);
     const KernelCase kc = make_case(v, Scenario::Decode, seed_for("tp2", 64), 8, 16, 128);
     const Outputs out = gpu::run_device(v, kc.config, kc.inputs, kc.options);
     require_within_error_model(kc.config, kc.inputs, gpu::precision_of(v, kc.options), out, v.name + " TP2 decode");
