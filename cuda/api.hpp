@@ -14,8 +14,9 @@ namespace gdn::gpu {
 
 // One compiled instantiation. Its name is "<layout>-<profile>-bv<BV>", e.g.
 // "vk-bf16-bf16state-bv32", with "-t<threads>" and "-o<min blocks>" appended for a launch
-// shape other than the default (tuning candidates); the family "<layout>-<profile>" picks a
-// default-shaped variant per call (choose_bv).
+// shape other than the default (tuning candidates) and "-sr" for the stochastic-rounding
+// build of a tile; the family "<layout>-<profile>" picks a default variant per call
+// (choose_bv). Runs with KernelOptions::stochastic_rounding use the "-sr" twin of the variant.
 struct Variant {
   std::string name;
   std::string family;
@@ -27,7 +28,8 @@ struct Variant {
   int threads = 128;
   int min_blocks = 1;  // __launch_bounds__ occupancy hint
   int K = 128;
-  bool tuning = false;  // not the default launch shape of its tile: never picked by a family
+  bool stochastic = false;  // the bf16 stochastic-rounding build ("-sr"), used for --stochastic-rounding
+  bool tuning = false;      // not the default build of its tile: never picked by a family
 };
 
 const std::vector<Variant>& variants();

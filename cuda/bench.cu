@@ -255,7 +255,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   rp.state = ref_pool.get();
   rp.o = ref_o.get();
   rp.state_round = kernels::StateRound::None;
-  const kernels::LaunchFn f64 = kernels::find_launch(kernels::KernelKey{vk, Elem::F64, Elem::F64, 32, 128, kK, 1});
+  const kernels::LaunchFn f64 = kernels::find_launch(kernels::KernelKey{vk, Elem::F64, Elem::F64, 32, 128, kK, 1, false});
   if (!f64) throw std::runtime_error("bench: the float64 kernel is not compiled");
   f64(rp, nullptr);
   GDN_CUDA_CHECK(cudaDeviceSynchronize());
@@ -323,10 +323,10 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   GDN_CUDA_CHECK(cudaEventCreate(&e0));
   GDN_CUDA_CHECK(cudaEventCreate(&e1));
   for (const Variant& var : variants()) {
-    if (var.family != family) continue;
+    if (var.family != family || var.stochastic) continue;
     if (!opt.bvs.empty() && std::find(opt.bvs.begin(), opt.bvs.end(), var.bv) == opt.bvs.end()) continue;
     const kernels::LaunchFn launch =
-        kernels::find_launch(kernels::KernelKey{vk, se, Elem::BF16, var.bv, var.threads, var.K, var.min_blocks});
+        kernels::find_launch(kernels::KernelKey{vk, se, Elem::BF16, var.bv, var.threads, var.K, var.min_blocks, false});
     Row row;
     row.tp = tp, row.H = H, row.HV = HV, row.batch = B, row.layout = layout_name, row.state = state_name;
     row.variant = var.name, row.bv = var.bv, row.threads = var.threads, row.chosen = var.bv == chosen_bv;

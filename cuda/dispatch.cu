@@ -18,10 +18,10 @@ struct LaunchEntry {
   LaunchFn fn;
 };
 
-#define GDN_LAUNCH_ENTRY(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks)                                   \
+#define GDN_LAUNCH_ENTRY(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic)                                   \
   LaunchEntry{KernelKey{kIsVK, elem_of<StateT>(), elem_of<InputT>(), kBV, kThreads,                   \
-                        RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks>::kK, kMinBlocks},                    \
-              &launch_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks>>},
+                        RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>::kK, kMinBlocks, kStochastic},                    \
+              &launch_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>>},
 const LaunchEntry kLaunches[] = {GDN_RECURRENT_INSTANTIATIONS(GDN_LAUNCH_ENTRY)};
 #undef GDN_LAUNCH_ENTRY
 

@@ -19,9 +19,10 @@ struct KernelKey {
   int threads = 128;
   int K = 128;
   int min_blocks = 1;
+  bool stochastic = false;
   bool operator==(const KernelKey& o) const {
     return vk == o.vk && state == o.state && input == o.input && bv == o.bv && threads == o.threads && K == o.K &&
-           min_blocks == o.min_blocks;
+           min_blocks == o.min_blocks && stochastic == o.stochastic;
   }
 };
 

@@ -17,10 +17,10 @@ struct EmulateEntry {
   EmulateFn fn;
 };
 
-#define GDN_EMULATE_ENTRY(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks)                                  \
+#define GDN_EMULATE_ENTRY(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic)                                  \
   EmulateEntry{KernelKey{kIsVK, elem_of<StateT>(), elem_of<InputT>(), kBV, kThreads,                  \
-                         RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks>::kK, kMinBlocks},                   \
-               &emulate_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks>>},
+                         RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>::kK, kMinBlocks, kStochastic},                   \
+               &emulate_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>>},
 const EmulateEntry kEmulations[] = {GDN_RECURRENT_INSTANTIATIONS(GDN_EMULATE_ENTRY)};
 #undef GDN_EMULATE_ENTRY
 

@@ -88,23 +88,23 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
     const InputT* kt_in = static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride;
     const InputT* vt_in = static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0;
 
-    C sq[Tr::kWarpSize], sk[Tr::kWarpSize];
-    for (int l = 0; l < Tr::kWarpSize; ++l) {
+    C sq[Tr::kNormLanes], sk[Tr::kNormLanes];
+    for (int l = 0; l < Tr::kNormLanes; ++l) {
       C a = C(0), b = C(0);
       for (int e = 0; e < Tr::kNormPerLane; ++e) {
-        const C qx = load_as_compute(qt_in[l * Tr::kNormPerLane + e]);
-        const C kx = load_as_compute(kt_in[l * Tr::kNormPerLane + e]);
+        const C qx = load_as_compute(qt_in[Tr::norm_row(l, e)]);
+        const C kx = load_as_compute(kt_in[Tr::norm_row(l, e)]);
         a = fma_c(qx, qx, a);
         b = fma_c(kx, kx, b);
       }
       sq[l] = a;
       sk[l] = b;
     }
-    const C dq = norm_denominator(p.norm, butterfly_sum_emulated(sq));
-    const C dk = norm_denominator(p.norm, butterfly_sum_emulated(sk));
+    const C rq = norm_factor(p.norm, butterfly_sum_emulated(sq), scale);
+    const C rk = norm_factor(p.norm, butterfly_sum_emulated(sk), C(1));
     for (int i = 0; i < K; ++i) {
-      kh[i] = normalise(p.norm, load_as_compute(kt_in[i]), dk);
-      qs[i] = normalise(p.norm, load_as_compute(qt_in[i]), dq) * scale;
+      kh[i] = load_as_compute(kt_in[i]) * rk;
+      qs[i] = load_as_compute(qt_in[i]) * rq;
     }
     const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
     const Gates<C> gates =

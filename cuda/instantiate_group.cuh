@@ -4,9 +4,9 @@
 #include "instantiations.hpp"
 #include "launch.cuh"
 
-#define GDN_INSTANTIATE_LAUNCH(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks)                            \
-  template void launch_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks>>(const RecurrentParams&, \
-                                                                                                    cudaStream_t);
+#define GDN_INSTANTIATE_LAUNCH(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic) \
+  template void launch_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>>( \
+      const RecurrentParams&, cudaStream_t);
 #define GDN_SKIP_LAUNCH(...)
 
 #ifdef GDN_GROUP_vk_bf16

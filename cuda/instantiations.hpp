@@ -1,46 +1,56 @@
 // Every compiled variant of the recurrent kernel, in one place (STYLE.md: instantiations
-// listed in one place). X(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks):
-//   group    the source file that compiles it (recurrent_<group>.cu), so the build spreads
-//            over cores;
-//   kThreads K * BV / 32 by default: 32 state elements per thread (16 B x 4 loads in flight
-//            for bf16, 8 for fp32), see experiments/bv_tile for the measurements;
-//   kMinBlocks __launch_bounds__ occupancy hint (1: none), which caps registers per thread.
+// listed in one place). X(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic):
+//   group      the source file that compiles it (recurrent_<group>.cu), so the build spreads
+//              over cores;
+//   kThreads   the default shape gives each thread 64 state elements (K * BV / 64 threads,
+//              at least one warp; 32 elements for the float64 kernel): the fixed cost per
+//              thread and token (gates, norms, reductions) is what limits decode, so more
+//              elements per thread move more bytes per instruction (experiments/bv_tile);
+//   kMinBlocks __launch_bounds__ occupancy hint (1: none), which caps registers per thread;
+//   kStochastic the bf16 stochastic-rounding build of a tile (the drift kernel's option).
 // bf16 and fp32 state with bf16 inputs (the serving profiles) come in every BV tile, so that
-// the BV sweep of the seed PRs can be reproduced; fp32 inputs and the float64 oracle
-// kernel in one tile each. Adding a line here adds the variant to the dispatch, to `gdn
-// kernels`, to the emulation and to every test that sweeps the variants.
+// the BV sweep of the seed PRs can be reproduced, plus two tuning candidates each (other
+// thread counts, named -t<threads>); fp32 inputs and the float64 oracle kernel in one tile
+// each. Adding a line here adds the variant to the dispatch, to `gdn kernels`, to the
+// emulation and to every test that sweeps the variants.
 #pragma once
 
 #define GDN_RECURRENT_INSTANTIATIONS(X)                 \
-  X(vk_bf16, true, bf16, bf16, 8, 32, 1)                   \
-  X(vk_bf16, true, bf16, bf16, 16, 64, 1)                  \
-  X(vk_bf16, true, bf16, bf16, 32, 128, 1)                 \
-  X(vk_bf16, true, bf16, bf16, 64, 256, 1)                 \
-  X(vk_bf16, true, bf16, bf16, 128, 512, 1)                \
-  X(kv_bf16, false, bf16, bf16, 8, 32, 1)                  \
-  X(kv_bf16, false, bf16, bf16, 16, 64, 1)                 \
-  X(kv_bf16, false, bf16, bf16, 32, 128, 1)                \
-  X(kv_bf16, false, bf16, bf16, 64, 256, 1)                \
-  X(kv_bf16, false, bf16, bf16, 128, 512, 1)               \
-  X(vk_fp32, true, float, bf16, 8, 32, 1)                  \
-  X(vk_fp32, true, float, bf16, 16, 64, 1)                 \
-  X(vk_fp32, true, float, bf16, 32, 128, 1)                \
-  X(vk_fp32, true, float, bf16, 64, 256, 1)                \
-  X(vk_fp32, true, float, bf16, 128, 512, 1)               \
-  X(vk_fp32, true, float, float, 32, 128, 1)               \
-  X(kv_fp32, false, float, bf16, 8, 32, 1)                 \
-  X(kv_fp32, false, float, bf16, 16, 64, 1)                \
-  X(kv_fp32, false, float, bf16, 32, 128, 1)               \
-  X(kv_fp32, false, float, bf16, 64, 256, 1)               \
-  X(kv_fp32, false, float, bf16, 128, 512, 1)              \
-  X(kv_fp32, false, float, float, 32, 128, 1)              \
-  X(vk_bf16, true, bf16, bf16, 32, 256, 1)              \
-  X(vk_bf16, true, bf16, bf16, 32, 128, 6)              \
-  X(kv_bf16, false, bf16, bf16, 32, 256, 1)             \
-  X(kv_bf16, false, bf16, bf16, 32, 128, 6)             \
-  X(vk_fp32, true, float, bf16, 32, 256, 1)             \
-  X(vk_fp32, true, float, bf16, 32, 128, 6)             \
-  X(kv_fp32, false, float, bf16, 32, 256, 1)            \
-  X(kv_fp32, false, float, bf16, 32, 128, 6)            \
-  X(fp64, true, double, double, 32, 128, 1)                \
-  X(fp64, false, double, double, 32, 128, 1)
+  X(vk_bf16, true, bf16, bf16, 8, 32, 1, false)                \
+  X(vk_bf16, true, bf16, bf16, 16, 32, 1, false)               \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 1, false)               \
+  X(vk_bf16, true, bf16, bf16, 64, 128, 1, false)              \
+  X(vk_bf16, true, bf16, bf16, 128, 256, 1, false)             \
+  X(vk_bf16, true, bf16, bf16, 16, 64, 1, false)               \
+  X(vk_bf16, true, bf16, bf16, 32, 128, 1, false)              \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 8, false)               \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 1, true)                \
+  X(kv_bf16, false, bf16, bf16, 8, 32, 1, false)               \
+  X(kv_bf16, false, bf16, bf16, 16, 32, 1, false)              \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 1, false)              \
+  X(kv_bf16, false, bf16, bf16, 64, 128, 1, false)             \
+  X(kv_bf16, false, bf16, bf16, 128, 256, 1, false)            \
+  X(kv_bf16, false, bf16, bf16, 16, 64, 1, false)              \
+  X(kv_bf16, false, bf16, bf16, 32, 128, 1, false)             \
+  X(kv_bf16, false, bf16, bf16, 16, 32, 16, false)             \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 1, true)               \
+  X(vk_fp32, true, float, bf16, 8, 32, 1, false)               \
+  X(vk_fp32, true, float, bf16, 16, 32, 1, false)              \
+  X(vk_fp32, true, float, bf16, 32, 64, 1, false)              \
+  X(vk_fp32, true, float, bf16, 64, 128, 1, false)             \
+  X(vk_fp32, true, float, bf16, 128, 256, 1, false)            \
+  X(vk_fp32, true, float, bf16, 16, 64, 1, false)              \
+  X(vk_fp32, true, float, bf16, 32, 128, 1, false)             \
+  X(vk_fp32, true, float, bf16, 32, 64, 8, false)              \
+  X(vk_fp32, true, float, float, 32, 64, 1, false)             \
+  X(kv_fp32, false, float, bf16, 8, 32, 1, false)              \
+  X(kv_fp32, false, float, bf16, 16, 32, 1, false)             \
+  X(kv_fp32, false, float, bf16, 32, 64, 1, false)             \
+  X(kv_fp32, false, float, bf16, 64, 128, 1, false)            \
+  X(kv_fp32, false, float, bf16, 128, 256, 1, false)           \
+  X(kv_fp32, false, float, bf16, 16, 64, 1, false)             \
+  X(kv_fp32, false, float, bf16, 32, 128, 1, false)            \
+  X(kv_fp32, false, float, bf16, 16, 32, 16, false)            \
+  X(kv_fp32, false, float, float, 32, 64, 1, false)            \
+  X(fp64, true, double, double, 32, 128, 1, false)             \
+  X(fp64, false, double, double, 32, 128, 1, false)

@@ -5,17 +5,18 @@
 // A block owns one (sequence, value head, BV-wide tile of value columns): K x BV state
 // elements, kRows x kCols per thread. Each reduction over K (k . s and q . s, per column)
 // runs in three fixed stages: a sequential fma chain over the thread's kRows elements, an
-// xor butterfly over the kLanesK lanes of a warp that share the column, then (KV only) a
-// sequential sum over the kWarpsK warps through shared memory.
+// xor butterfly over the kLanesK lanes of a warp that share the column, then (KV with
+// several warps along K) a sequential sum over the kWarpsK warps through shared memory.
 //
 // VK ([.., V, K], K contiguous): a column is K contiguous elements. kLanesK = K / 8 lanes
 // each hold 8 of them (kVecsK 16-byte vectors, interleaved so that every load instruction
 // of a warp is contiguous); lanes with the same lane_k hold kCols columns spaced kColGroups
-// apart. The K reduction never leaves a warp.
+// apart. The K reduction never leaves a warp; the norms of q and k reduce the same way over
+// the thread's own 8 elements (no second load).
 // KV ([.., K, V], V contiguous): a row of the tile is BV contiguous elements. kLanesV
-// lanes each hold one 16-byte vector of kVec columns of a row; the other lanes and all
-// warps split K, kRows rows per thread spaced kThreadsK apart (a warp reads kLanesK whole
-// rows per instruction).
+// lanes each hold one 16-byte vector of kVec columns; the other lanes (and warps) split K,
+// kRows contiguous rows per thread (so its q and k elements are one contiguous run). The
+// norms reduce over one warp, lane l holding K/32 contiguous elements.
 #pragma once
 #include <type_traits>
 
@@ -23,8 +24,8 @@
 
 namespace gdn::kernels {
 
-template <class StateT_, class InputT_, bool kIsVK_, int kBV_, int kThreads_, int kMinBlocks_ = 1, int kK_ = 128,
-          int kVecBytes_ = 16>
+template <class StateT_, class InputT_, bool kIsVK_, int kBV_, int kThreads_, int kMinBlocks_ = 1,
+          bool kStochastic_ = false, int kK_ = 128, int kVecBytes_ = 16>
 struct RecurrentTraits {
   using StateT = StateT_;
   using InputT = InputT_;
@@ -34,6 +35,9 @@ struct RecurrentTraits {
   static constexpr int kBV = kBV_;
   static constexpr int kThreads = kThreads_;
   static constexpr int kMinBlocks = kMinBlocks_;  // __launch_bounds__ occupancy hint: caps registers
+  // bf16 stochastic rounding of the state: a build of its own, because its per-element RNG
+  // costs registers that the round-to-nearest path would otherwise pay for too.
+  static constexpr bool kStochastic = kStochastic_;
   static constexpr int kK = kK_;
   static constexpr int kVecBytes = kVecBytes_;
   static constexpr int kWarpSize = 32;
@@ -45,6 +49,7 @@ struct RecurrentTraits {
                 "threads per block: a multiple of 32, at most 1024");
   static_assert(kMinBlocks >= 1 && kMinBlocks * kThreads <= 2048, "at most 2048 resident threads per SM");
   static_assert(kVecBytes == 8 || kVecBytes == 16, "vector width: 8 or 16 bytes");
+  static_assert(!kStochastic || std::is_same_v<StateT, bf16>, "stochastic rounding is a rounding to bf16");
   static_assert(kVecBytes % sizeof(StateT) == 0, "a vector holds whole state elements");
   static constexpr int kVec = kVecBytes / static_cast<int>(sizeof(StateT));  // state elements per vector
 
@@ -65,7 +70,14 @@ struct RecurrentTraits {
   static constexpr int kThreadsK = kLanesK * kWarpsK;                  // threads sharing a column
   static constexpr int kRows = kIsVK ? kElemsKVK : kK / kThreadsKKV;   // K elements per thread
   static constexpr int kCols = kIsVK ? kBV / (kColGroupsVK > 0 ? kColGroupsVK : 1) : kVec;  // columns per thread
-  static constexpr int kNormPerLane = kK / kWarpSize;  // q, k elements per lane in the norm reduction
+  // Norm reduction: kNormLanes lanes (lane distance 1), kNormPerLane elements each.
+  static constexpr int kNormLanes = kIsVK ? kLanesKVK : kWarpSize;
+  static constexpr int kNormPerLane = kK / kNormLanes;
+  // The thread's rows come in kRowRuns contiguous runs of kRowRun K indices.
+  static constexpr int kRowRun = kIsVK ? kVec : kRows;
+  static constexpr int kRowRuns = kRows / kRowRun;
+  // The thread's elements as kVectors memory vectors of kVec elements.
+  static constexpr int kVectors = kRows * kCols / kVec;
 
   static_assert(kK % kWarpSize == 0, "K must be a multiple of 32 (norm reduction over one warp)");
   static_assert(!kIsVK || (kElemsKVK % kVec == 0 && kK % kElemsKVK == 0), "VK: 8 K-elements per thread in whole vectors");
@@ -87,8 +99,13 @@ struct RecurrentTraits {
   }
   // K index of element r (0 .. kRows-1) of a thread at position tk along K.
   GDN_HD static constexpr int row_of(int tk, int r) {
-    return kIsVK ? (tk + kLanesKVK * (r / kVec)) * kVec + r % kVec : tk + kThreadsKKV * r;
+    return kIsVK ? (tk + kLanesKVK * (r / kVec)) * kVec + r % kVec : tk * kRows + r;
   }
+  // K index of element e of lane l in the norm reduction (VK: the lane's own rows).
+  GDN_HD static constexpr int norm_row(int l, int e) { return kIsVK ? row_of(l, e) : l * kNormPerLane + e; }
+  // Register (r, c) of element e of memory vector vi (VK: c * kVecsK + vv; KV: r).
+  GDN_HD static constexpr int vec_r(int vi, int e) { return kIsVK ? (vi % kVecsK) * kVec + e : vi; }
+  GDN_HD static constexpr int vec_c(int vi, int e) { return kIsVK ? vi / kVecsK : e; }
   // Column (within the tile) of element c (0 .. kCols-1) of a thread in column group cg.
   GDN_HD static constexpr int col_of(int cg, int c) {
     return kIsVK ? cg + kColGroupsVK * c : cg * kVec + c;

@@ -104,6 +104,19 @@ GDN_HD uint16_t bf16_bits_stochastic(float x, uint32_t r16) {
 }
 
 GDN_HD float bf16_to_float(uint16_t b) { return bits_as_float(static_cast<uint32_t>(b) << 16); }
+
+// Two RNE roundings packed as memory stores them (lo in the low half): one instruction on
+// the device (cvt.rn.bf16x2.f32), the same bits as two bf16_bits_rne.
+GDN_HD uint32_t bf16x2_bits_rne(float lo, float hi) {
+#if defined(__CUDA_ARCH__)
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+#else
+  return static_cast<uint32_t>(bf16_bits_rne(lo)) | (static_cast<uint32_t>(bf16_bits_rne(hi)) << 16);
+#endif
+}
+GDN_HD float bf16x2_lo(uint32_t w) { return bits_as_float(w << 16); }
+GDN_HD float bf16x2_hi(uint32_t w) { return bits_as_float(w & 0xffff0000u); }
 GDN_HD float round_bf16(float x) { return bf16_to_float(bf16_bits_rne(x)); }
 
 // SplitMix64 finaliser (Steele et al. 2014) as a counter-based generator: the same

@@ -2,10 +2,16 @@
 // over the tokens of its sequence with its K x BV slice of the state in registers, rounding
 // it to the state type after every token. T = 1 is decode; T <= 8 with per-token slots is
 // speculative decode; long T is the drift kernel; double is the on-GPU oracle.
-// The state is read once and written once per call (per token slot in speculative decode):
-// 16-byte vector accesses, each warp instruction reading whole 64-byte or larger rows.
+//
+// Decode is bound by instruction issue as much as by bytes (experiments/bv_tile): every
+// block pays a fixed cost per token (gates, norms, reductions) that its state elements
+// amortise. So: inputs as vector loads issued before the slot-dependent state loads, one
+// reciprocal per norm instead of a division per element, bf16 rounding two elements per
+// instruction with the packed words stored as they are, and no unpacking after the last token.
 #pragma once
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 #include "kernel_traits.hpp"
 #include "params.hpp"
@@ -13,62 +19,86 @@
 
 namespace gdn::kernels {
 
-// kVec state elements <-> one 8- or 16-byte access.
-template <class Tr>
-__device__ __forceinline__ void load_vector(const typename Tr::StateT* src, typename Tr::ComputeT (&dst)[Tr::kVec]) {
-  using Raw = std::conditional_t<Tr::kVecBytes == 16, uint4, uint2>;
-  union {
-    Raw raw;
-    typename Tr::StateT e[Tr::kVec];
-  } u;
-  u.raw = *reinterpret_cast<const Raw*>(src);
+// N contiguous elements from p in compute type: 16-, 8- or 4-byte accesses where p is
+// aligned to them (a packed or strided view may not be), else scalar loads.
+template <class T, int N, class C>
+__device__ __forceinline__ void load_run(const T* p, C* out) {
+  constexpr int kBytes = N * static_cast<int>(sizeof(T));
+  constexpr int kChunk = kBytes >= 16 ? 16 : kBytes >= 8 ? 8 : kBytes >= 4 ? 4 : 0;
+  if constexpr (kChunk > 0 && kBytes % kChunk == 0) {
+    constexpr int kPer = kChunk / static_cast<int>(sizeof(T));
+    using Raw = std::conditional_t<kChunk == 16, uint4, std::conditional_t<kChunk == 8, uint2, uint32_t>>;
+    if (reinterpret_cast<uintptr_t>(p) % kChunk == 0) {
 #pragma unroll
-  for (int i = 0; i < Tr::kVec; ++i) dst[i] = load_as_compute(u.e[i]);
-}
-template <class Tr>
-__device__ __forceinline__ void store_vector(typename Tr::StateT* dst, const typename Tr::ComputeT (&src)[Tr::kVec]) {
-  using Raw = std::conditional_t<Tr::kVecBytes == 16, uint4, uint2>;
-  union {
-    Raw raw;
-    typename Tr::StateT e[Tr::kVec];
-  } u;
+      for (int c = 0; c < N / kPer; ++c) {
+        union {
+          Raw raw;
+          T e[kPer];
+        } u;
+        u.raw = reinterpret_cast<const Raw*>(p)[c];
 #pragma unroll
-  for (int i = 0; i < Tr::kVec; ++i) u.e[i] = store_from_compute<typename Tr::StateT>(src[i]);
-  *reinterpret_cast<Raw*>(dst) = u.raw;
+        for (int i = 0; i < kPer; ++i) out[c * kPer + i] = load_as_compute(u.e[i]);
+      }
+      return;
+    }
+  }
+#pragma unroll
+  for (int i = 0; i < N; ++i) out[i] = load_as_compute(p[i]);
 }
 
-// The thread's kRows x kCols elements of the tile starting at column col0 of a head.
-template <class Tr, bool kLoad>
-__device__ __forceinline__ void tile_io(typename Tr::StateT* head, int V, int col0, int tk, int cg,
-                                        typename Tr::ComputeT (&s)[Tr::kRows][Tr::kCols]) {
-  using C = typename Tr::ComputeT;
-  if constexpr (Tr::kIsVK) {
+// Offset in a head of the thread's memory vector vi (kVec elements).
+template <class Tr>
+__device__ __forceinline__ int64_t vector_offset(int V, int col0, int tk, int cg, int vi) {
+  return state_element<Tr::kIsVK>(Tr::kK, V, Tr::row_of(tk, Tr::vec_r(vi, 0)), col0 + Tr::col_of(cg, Tr::vec_c(vi, 0)));
+}
+
+template <class Tr>
+using Raw = std::conditional_t<Tr::kVecBytes == 16, uint4, uint2>;
+
+template <class Tr>
+__device__ __forceinline__ void load_tile(const typename Tr::StateT* head, int V, int col0, int tk, int cg,
+                                          typename Tr::ComputeT (&s)[Tr::kRows][Tr::kCols]) {
 #pragma unroll
-    for (int c = 0; c < Tr::kCols; ++c)
+  for (int vi = 0; vi < Tr::kVectors; ++vi) {
+    union {
+      Raw<Tr> raw;
+      typename Tr::StateT e[Tr::kVec];
+    } u;
+    u.raw = *reinterpret_cast<const Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi));
 #pragma unroll
-      for (int vv = 0; vv < Tr::kVecsK; ++vv) {
-        typename Tr::StateT* p = head + state_element<true>(Tr::kK, V, Tr::row_of(tk, vv * Tr::kVec), col0 + Tr::col_of(cg, c));
-        C x[Tr::kVec];
-        if constexpr (kLoad) {
-          load_vector<Tr>(p, x);
+    for (int e = 0; e < Tr::kVec; ++e) s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)] = load_as_compute(u.e[e]);
+  }
+}
+
+// Stores the tile from registers (float and double states).
+template <class Tr>
+__device__ __forceinline__ void store_tile(typename Tr::StateT* head, int V, int col0, int tk, int cg,
+                                           const typename Tr::ComputeT (&s)[Tr::kRows][Tr::kCols]) {
 #pragma unroll
-          for (int e = 0; e < Tr::kVec; ++e) s[vv * Tr::kVec + e][c] = x[e];
-        } else {
+  for (int vi = 0; vi < Tr::kVectors; ++vi) {
+    union {
+      Raw<Tr> raw;
+      typename Tr::StateT e[Tr::kVec];
+    } u;
 #pragma unroll
-          for (int e = 0; e < Tr::kVec; ++e) x[e] = s[vv * Tr::kVec + e][c];
-          store_vector<Tr>(p, x);
-        }
-      }
-  } else {
+    for (int e = 0; e < Tr::kVec; ++e) u.e[e] = store_from_compute<typename Tr::StateT>(s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)]);
+    *reinterpret_cast<Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi)) = u.raw;
+  }
+}
+
+// Stores bf16 words already rounded (two elements per word, as memory holds them).
+template <class Tr>
+__device__ __forceinline__ void store_words(typename Tr::StateT* head, int V, int col0, int tk, int cg,
+                                            const uint32_t (&w)[Tr::kVectors][Tr::kVec / 2]) {
 #pragma unroll
-    for (int r = 0; r < Tr::kRows; ++r) {
-      typename Tr::StateT* p = head + state_element<false>(Tr::kK, V, Tr::row_of(tk, r), col0 + Tr::col_of(cg, 0));
-      if constexpr (kLoad) {
-        load_vector<Tr>(p, s[r]);
-      } else {
-        store_vector<Tr>(p, s[r]);
-      }
-    }
+  for (int vi = 0; vi < Tr::kVectors; ++vi) {
+    union {
+      Raw<Tr> raw;
+      uint32_t w[Tr::kVec / 2];
+    } u;
+#pragma unroll
+    for (int i = 0; i < Tr::kVec / 2; ++i) u.w[i] = w[vi][i];
+    *reinterpret_cast<Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi)) = u.raw;
   }
 }
 
@@ -105,13 +135,125 @@ __device__ __forceinline__ void reduce_over_k(typename Tr::ComputeT (&x)[Tr::kCo
   }
 }
 
+// The same sums within one warp (kWarpsK == 1) with fewer shuffles: a reduce-scatter in
+// which each butterfly level sends half of the lane's remaining columns (every sum is the
+// butterfly's v[l] + v[l ^ m], so the totals are bit for bit the same), leaving column
+// scattered_col(lane_k) in each lane; kLevels halving levels in all.
+template <class Tr>
+struct Scatter {
+  static constexpr int kLevels = [] {
+    int n = 0;
+    for (int c = Tr::kCols, l = Tr::kLanesK; c > 1 && l > 1; c /= 2, l /= 2) ++n;
+    return n;
+  }();
+  static constexpr int kLeft = Tr::kCols >> kLevels;  // columns a lane holds after the halving levels
+};
+
+template <class Tr>
+__device__ __forceinline__ void reduce_scatter(typename Tr::ComputeT (&x)[Tr::kCols], int lane_k) {
+  using C = typename Tr::ComputeT;
+  constexpr int L = Tr::kLanesK;
+  int count = Tr::kCols;
+#pragma unroll
+  for (int m = L / 2, level = 0; m >= 1; m /= 2, ++level) {
+    if (level < Scatter<Tr>::kLevels) {
+      const int half = Tr::kCols >> (level + 1);
+      const bool upper = (lane_k & m) != 0;
+#pragma unroll
+      for (int i = 0; i < half; ++i) {
+        const C send = upper ? x[i] : x[i + half];
+        const C keep = upper ? x[i + half] : x[i];
+        x[i] = keep + __shfl_xor_sync(0xffffffffu, send, m * Tr::kLaneStrideK);
+      }
+      count = half;
+    } else {
+#pragma unroll
+      for (int i = 0; i < Scatter<Tr>::kLeft; ++i) x[i] = x[i] + __shfl_xor_sync(0xffffffffu, x[i], m * Tr::kLaneStrideK);
+    }
+  }
+  (void)count;
+}
+// The column (0 .. kCols-1) that x[i] holds after reduce_scatter in lane lane_k.
+template <class Tr>
+__device__ __forceinline__ int scattered_col(int lane_k, int i) {
+  int col = 0;
+#pragma unroll
+  for (int level = 0, m = Tr::kLanesK / 2; level < Scatter<Tr>::kLevels; ++level, m /= 2)
+    if (lane_k & m) col += Tr::kCols >> (level + 1);
+  return col + i;
+}
+// Undoes the scatter: every lane gets every column's total back in x[0 .. kCols-1].
+template <class Tr>
+__device__ __forceinline__ void all_gather(typename Tr::ComputeT (&x)[Tr::kCols], int lane_k) {
+  using C = typename Tr::ComputeT;
+#pragma unroll
+  for (int level = Scatter<Tr>::kLevels - 1; level >= 0; --level) {
+    const int m = Tr::kLanesK >> (level + 1);
+    const int half = Tr::kCols >> (level + 1);
+    const bool upper = (lane_k & m) != 0;
+    C mine[Tr::kCols], theirs[Tr::kCols];
+#pragma unroll
+    for (int i = 0; i < half; ++i) {
+      mine[i] = x[i];
+      theirs[i] = __shfl_xor_sync(0xffffffffu, x[i], m * Tr::kLaneStrideK);
+    }
+#pragma unroll
+    for (int i = 0; i < half; ++i) {
+      x[i] = upper ? theirs[i] : mine[i];
+      x[i + half] = upper ? mine[i] : theirs[i];
+    }
+  }
+}
+
+// What one token feeds a thread, as loaded (before normalisation and gating).
+template <class Tr>
+struct TokenInputs {
+  using C = typename Tr::ComputeT;
+  C q[Tr::kRows], k[Tr::kRows];  // at the thread's rows
+  C qn[Tr::kIsVK ? 1 : Tr::kNormPerLane], kn[Tr::kIsVK ? 1 : Tr::kNormPerLane];  // KV: the lane's norm elements
+  C v[Tr::kCols];
+  C gate0, gate1;  // a, b (raw) or g, beta (precomputed)
+};
+
+template <class Tr>
+__device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int h, int hv, int col0, int tk, int cg, int lane,
+                                           TokenInputs<Tr>& in) {
+  using InputT = typename Tr::InputT;
+  using C = typename Tr::ComputeT;
+  const InputT* q = static_cast<const InputT*>(p.q) + t * p.q_token_stride + h * p.q_head_stride;  // [K]
+  const InputT* k = static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride;  // [K]
+  const InputT* v = static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0;  // [BV]
+#pragma unroll
+  for (int run = 0; run < Tr::kRowRuns; ++run) {
+    const int i = Tr::row_of(tk, run * Tr::kRowRun);
+    load_run<InputT, Tr::kRowRun>(q + i, in.q + run * Tr::kRowRun);
+    load_run<InputT, Tr::kRowRun>(k + i, in.k + run * Tr::kRowRun);
+  }
+  if constexpr (!Tr::kIsVK) {
+    load_run<InputT, Tr::kNormPerLane>(q + lane * Tr::kNormPerLane, in.qn);
+    load_run<InputT, Tr::kNormPerLane>(k + lane * Tr::kNormPerLane, in.kn);
+    load_run<InputT, Tr::kCols>(v + Tr::col_of(cg, 0), in.v);
+  } else {
+#pragma unroll
+    for (int c = 0; c < Tr::kCols; ++c) in.v[c] = load_as_compute(v[Tr::col_of(cg, c)]);
+  }
+  const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
+  if (p.gate_mode == GateMode::Raw) {
+    in.gate0 = load_as_compute(static_cast<const InputT*>(p.a)[gi]);
+    in.gate1 = load_as_compute(static_cast<const InputT*>(p.b)[gi]);
+  } else {
+    in.gate0 = static_cast<const C*>(p.g)[gi];
+    in.gate1 = load_as_compute(static_cast<const InputT*>(p.beta)[gi]);
+  }
+}
+
 template <class Tr>
 __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel(const __grid_constant__ RecurrentParams p) {
   using C = typename Tr::ComputeT;
   using StateT = typename Tr::StateT;
-  using InputT = typename Tr::InputT;
   using OutputT = typename Tr::OutputT;
   constexpr int kRows = Tr::kRows, kCols = Tr::kCols;
+  constexpr bool kBf16State = std::is_same_v<StateT, bf16>;
 
   const int tid = static_cast<int>(threadIdx.x);
   const int lane = tid % Tr::kWarpSize;
@@ -120,9 +262,15 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   const int hv = static_cast<int>((blockIdx.x / tiles) % p.HV);
   const int n = static_cast<int>(blockIdx.x / tiles / p.HV);
   const int col0 = vt * Tr::kBV;
+  const int h = hv / (p.HV / p.H);
   const int tk = Tr::thread_k(tid), cg = Tr::thread_col_group(tid);
   OutputT* o = static_cast<OutputT*>(p.o);
 
+  // The first token's inputs go out before the slot lookup, so that their latency overlaps
+  // the dependent pair (state_indices, then the state).
+  const int first = p.cu_seqlens ? p.cu_seqlens[n] : n * p.tokens_per_seq;
+  TokenInputs<Tr> in;
+  load_token<Tr>(p, first, h, hv, col0, tk, cg, lane, in);
   const SequenceSlots seq = sequence_slots(p, n);
   if (seq.padded) {  // no state access, output zero
     for (int t = seq.begin; t < seq.end; ++t)
@@ -134,53 +282,41 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   StateT* pool = static_cast<StateT*>(p.state);
   const int64_t head_offset = static_cast<int64_t>(hv) * p.state_head_stride;
   C s[kRows][kCols];  // this thread's elements of the tile
-  tile_io<Tr, true>(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg, s);
+  load_tile<Tr>(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg, s);
 
   __shared__ C red[2][Tr::kWarpsK > 1 ? Tr::kWarpsK * Tr::kBV : 1];  // [2][kWarpsK, kBV]
-  const int h = hv / (p.HV / p.H);
   const C scale = static_cast<C>(p.scale);
-  const InputT* q_in = static_cast<const InputT*>(p.q);
-  const InputT* k_in = static_cast<const InputT*>(p.k);
-  const InputT* v_in = static_cast<const InputT*>(p.v);
+  const C* A_log = static_cast<const C*>(p.A_log);
+  const C* dt_bias = static_cast<const C*>(p.dt_bias);
 
   for (int t = seq.begin; t < seq.end; ++t) {
-    const InputT* qt_in = q_in + t * p.q_token_stride + h * p.q_head_stride;  // [K]
-    const InputT* kt_in = k_in + t * p.k_token_stride + h * p.k_head_stride;  // [K]
-    const InputT* vt_in = v_in + t * p.v_token_stride + hv * p.v_head_stride + col0;  // [BV]
+    if (t != seq.begin) load_token<Tr>(p, t, h, hv, col0, tk, cg, lane, in);
+    const bool last = t + 1 == seq.end;
 
-    // Normalisation: sums of squares over one warp (every warp computes the same sums).
+    // Norms: VK over the thread's own rows and the 16 lanes of its column's K group, KV
+    // over one warp; then one reciprocal each (scale folded into q's).
     C ssq = C(0), ssk = C(0);
 #pragma unroll
     for (int e = 0; e < Tr::kNormPerLane; ++e) {
-      const C qx = load_as_compute(qt_in[lane * Tr::kNormPerLane + e]);
-      const C kx = load_as_compute(kt_in[lane * Tr::kNormPerLane + e]);
+      const C qx = Tr::kIsVK ? in.q[e] : in.qn[Tr::kIsVK ? 0 : e];
+      const C kx = Tr::kIsVK ? in.k[e] : in.kn[Tr::kIsVK ? 0 : e];
       ssq = fma_c(qx, qx, ssq);
       ssk = fma_c(kx, kx, ssk);
     }
-    ssq = butterfly_sum<C, Tr::kWarpSize, 1>(ssq);
-    ssk = butterfly_sum<C, Tr::kWarpSize, 1>(ssk);
-    const C dq = norm_denominator(p.norm, ssq), dk = norm_denominator(p.norm, ssk);
-    C kh[kRows], qs[kRows];  // k^ and q~ = scale q^ at this thread's rows
+    ssq = butterfly_sum<C, Tr::kNormLanes, 1>(ssq);
+    ssk = butterfly_sum<C, Tr::kNormLanes, 1>(ssk);
+    const C rq = norm_factor(p.norm, ssq, scale), rk = norm_factor(p.norm, ssk, C(1));
+    C kh[kRows], qs[kRows];  // k^ and q~ = scale q^ at the thread's rows
 #pragma unroll
     for (int r = 0; r < kRows; ++r) {
-      const int i = Tr::row_of(tk, r);
-      kh[r] = normalise(p.norm, load_as_compute(kt_in[i]), dk);
-      qs[r] = normalise(p.norm, load_as_compute(qt_in[i]), dq) * scale;
+      kh[r] = in.k[r] * rk;
+      qs[r] = in.q[r] * rq;
     }
+    const Gates<C> gates = p.gate_mode == GateMode::Raw
+                               ? raw_gates(A_log[hv], dt_bias[hv], in.gate0, in.gate1, p.beta_bf16, p.decay_bf16)
+                               : finish_gates(in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
 
-    const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
-    const Gates<C> gates =
-        p.gate_mode == GateMode::Raw
-            ? raw_gates(static_cast<const C*>(p.A_log)[hv], static_cast<const C*>(p.dt_bias)[hv],
-                        load_as_compute(static_cast<const InputT*>(p.a)[gi]),
-                        load_as_compute(static_cast<const InputT*>(p.b)[gi]), p.beta_bf16, p.decay_bf16)
-            : finish_gates(static_cast<const C*>(p.g)[gi], load_as_compute(static_cast<const InputT*>(p.beta)[gi]),
-                           p.beta_bf16, p.decay_bf16);
-    C v[kCols];
-#pragma unroll
-    for (int c = 0; c < kCols; ++c) v[c] = load_as_compute(vt_in[Tr::col_of(cg, c)]);
-
-    // S' = exp(g) S; k . s'
+    // S' = exp(g) S; k^ . s'
     C acc[kCols];
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
@@ -192,11 +328,16 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
       }
       acc[c] = x;
     }
-    reduce_over_k<Tr>(acc, red[0], tid, cg);
-    // u = beta (v - S'^T k); S = S' + k u^T; q~ . s
+    if constexpr (Tr::kWarpsK == 1) {
+      reduce_scatter<Tr>(acc, tk);
+      all_gather<Tr>(acc, tk);
+    } else {
+      reduce_over_k<Tr>(acc, red[0], tid, cg);
+    }
+    // u = beta (v - S'^T k^); S = S' + k^ u^T; q~ . s
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
-      const C u = gates.beta * (v[c] - acc[c]);
+      const C u = gates.beta * (in.v[c] - acc[c]);
       C x = C(0);
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
@@ -205,27 +346,67 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
       }
       acc[c] = x;
     }
-    reduce_over_k<Tr>(acc, red[1], tid, cg);
-    if (tk == 0) {
-      OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;  // [BV]
+    OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;  // [BV]
+    if constexpr (Tr::kWarpsK == 1) {
+      // Each column's total sits in the lanes whose bits below the halving levels are 0.
+      reduce_scatter<Tr>(acc, tk);
+      constexpr int kHalvingMask = Tr::kLanesK - (Tr::kLanesK >> Scatter<Tr>::kLevels);
+      if ((tk & ~kHalvingMask) == 0) {
 #pragma unroll
-      for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(acc[c]);
+        for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
+          ot[Tr::col_of(cg, scattered_col<Tr>(tk, i))] = store_from_compute<OutputT>(acc[i]);
+      }
+    } else {
+      reduce_over_k<Tr>(acc, red[1], tid, cg);
+      if (tk == 0) {
+#pragma unroll
+        for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(acc[c]);
+      }
     }
 
-    if (p.state_round != StateRound::None) {
+    // Storage rounding of the state, and its stores: after every token to its slot
+    // (speculative decode), or once after the last token to the slot it was read from.
+    const int32_t slot = seq.per_token ? token_slot(p, n, seq, t) : (last ? seq.read_slot : -1);
+    StateT* head = pool + (slot >= 0 ? slot * p.state_slot_stride + head_offset : 0);
+    if constexpr (kBf16State) {
+      uint32_t w[Tr::kVectors][Tr::kVec / 2];  // the rounded tile as memory holds it
+      if constexpr (Tr::kStochastic) {
 #pragma unroll
-      for (int r = 0; r < kRows; ++r)
+        for (int vi = 0; vi < Tr::kVectors; ++vi)
 #pragma unroll
-        for (int c = 0; c < kCols; ++c)
-          s[r][c] = round_state(p.state_round, s[r][c], p.seed,
-                                rounding_counter(t, hv, p.HV, Tr::row_of(tk, r), Tr::kK, col0 + Tr::col_of(cg, c), p.V));
-    }
-    if (seq.per_token) {
-      const int32_t slot = token_slot(p, n, seq, t);
-      if (slot >= 0) tile_io<Tr, false>(pool + slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg, s);
+          for (int i = 0; i < Tr::kVec / 2; ++i) {
+            uint32_t half[2];
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const int r = Tr::vec_r(vi, 2 * i + e), c = Tr::vec_c(vi, 2 * i + e);
+              const uint64_t counter =
+                  rounding_counter(t, hv, p.HV, Tr::row_of(tk, r), Tr::kK, col0 + Tr::col_of(cg, c), p.V);
+              half[e] = bf16_bits_stochastic(static_cast<float>(s[r][c]), random16(p.seed, counter));
+            }
+            w[vi][i] = half[0] | (half[1] << 16);
+          }
+      } else {
+#pragma unroll
+        for (int vi = 0; vi < Tr::kVectors; ++vi)
+#pragma unroll
+          for (int i = 0; i < Tr::kVec / 2; ++i)
+            w[vi][i] = bf16x2_bits_rne(s[Tr::vec_r(vi, 2 * i)][Tr::vec_c(vi, 2 * i)],
+                                       s[Tr::vec_r(vi, 2 * i + 1)][Tr::vec_c(vi, 2 * i + 1)]);
+      }
+      if (slot >= 0) store_words<Tr>(head, p.V, col0, tk, cg, w);
+      if (!last) {
+#pragma unroll
+        for (int vi = 0; vi < Tr::kVectors; ++vi)
+#pragma unroll
+          for (int i = 0; i < Tr::kVec / 2; ++i) {
+            s[Tr::vec_r(vi, 2 * i)][Tr::vec_c(vi, 2 * i)] = bf16x2_lo(w[vi][i]);
+            s[Tr::vec_r(vi, 2 * i + 1)][Tr::vec_c(vi, 2 * i + 1)] = bf16x2_hi(w[vi][i]);
+          }
+      }
+    } else {
+      if (slot >= 0) store_tile<Tr>(head, p.V, col0, tk, cg, s);
     }
   }
-  if (!seq.per_token) tile_io<Tr, false>(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg, s);
 }
 
 }  // namespace gdn::kernels

@@ -36,7 +36,8 @@ Profile profile_of(Elem state, Elem input) {
 }
 
 kernels::KernelKey key_of(const Variant& v) {
-  return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks};
+  return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks,
+                            v.stochastic};
 }
 
 // ---- conversion between double and the kernels' storage types ----
@@ -237,6 +238,13 @@ Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
   return out;
 }
 
+// The default launch shape of a tile (instantiations.hpp): 64 state elements per thread,
+// 32 for the float64 kernel, at least one warp.
+int default_threads_for(Dtype state, int K, int bv) {
+  const int per_thread = state == Dtype::F64 ? 32 : 64;
+  return std::max(32, K * bv / per_thread);
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return s;
@@ -257,12 +265,14 @@ const std::vector<Variant>& variants() {
       v.threads = k.threads;
       v.K = k.K;
       v.min_blocks = k.min_blocks;
-      constexpr int kDefaultElemsPerThread = 32;
-      v.tuning = v.threads != v.K * v.bv / kDefaultElemsPerThread || v.min_blocks != 1;
+      v.stochastic = k.stochastic;
+      const int default_threads = default_threads_for(v.state, v.K, v.bv);
+      v.tuning = v.threads != default_threads || v.min_blocks != 1 || v.stochastic;
       v.family = lower(to_string(v.layout)) + "-" + to_string(v.profile);
       v.name = v.family + "-bv" + std::to_string(v.bv);
-      if (v.threads != v.K * v.bv / kDefaultElemsPerThread) v.name += "-t" + std::to_string(v.threads);
+      if (v.threads != default_threads) v.name += "-t" + std::to_string(v.threads);
       if (v.min_blocks != 1) v.name += "-o" + std::to_string(v.min_blocks);
+      if (v.stochastic) v.name += "-sr";
       out.push_back(v);
     }
     return out;
@@ -308,6 +318,23 @@ const Variant& find_variant(const std::string& name, const Config& c, int64_t N,
   throw InputError("kernel " + name + ": no tile divides V=" + std::to_string(c.V));
 }
 
+// The build that runs a call: the variant, or its stochastic-rounding twin.
+const Variant& build_for(const Variant& v, const KernelOptions& o) {
+  if (o.stochastic_rounding == v.stochastic) return v;
+  if (!o.stochastic_rounding)
+    throw InputError("kernel " + v.name + " is the stochastic-rounding build: pass a seed (--stochastic-rounding SEED)");
+  std::string names;
+  for (const Variant& w : variants()) {
+    if (!w.stochastic) continue;
+    if (w.layout == v.layout && w.state == v.state && w.input == v.input && w.bv == v.bv && w.threads == v.threads &&
+        w.min_blocks == v.min_blocks && w.K == v.K)
+      return w;
+    names += (names.empty() ? "" : ", ") + w.name.substr(0, w.name.size() - 3);
+  }
+  throw InputError("kernel " + v.name + ": stochastic rounding is compiled for " +
+                   (names.empty() ? std::string("no variant") : names) + " only");
+}
+
 PrecisionSpec precision_of(const Variant& v, const KernelOptions& o) {
   PrecisionSpec s = profile_spec(v.profile);
   if (o.stochastic_rounding) {
@@ -345,8 +372,8 @@ void check_launchable(const Variant& v, const Config& c, const Inputs& in, const
   if ((o.beta_bf16 || o.decay_bf16) && v.state == Dtype::F64)
     throw InputError(who + "beta/decay bf16 rounding is an option of the float kernels, not of the float64 oracle kernel");
   if (o.packed_row_pad < 0) throw InputError(who + "packed row padding must be >= 0");
-  if (!kernels::find_launch(key_of(v)) || !kernels::find_emulation(key_of(v)))
-    throw InputError(who + "not compiled");
+  const Variant& b = build_for(v, o);
+  if (!kernels::find_launch(key_of(b)) || !kernels::find_emulation(key_of(b))) throw InputError(who + "not compiled");
 }
 
 Outputs run_emulation(const Variant& v, const Config& c, const Inputs& in, const KernelOptions& o) {
@@ -355,7 +382,7 @@ Outputs run_emulation(const Variant& v, const Config& c, const Inputs& in, const
   void* base[Staged::kSlots];
   for (int i = 0; i < Staged::kSlots; ++i) base[i] = s.bytes[i].empty() ? nullptr : s.bytes[i].data();
   bind(s, base, s.cu_seqlens.data(), s.state_indices.data(), s.num_accepted.data(), o, c.H, c.K);
-  kernels::find_emulation(key_of(v))(s.p);
+  kernels::find_emulation(key_of(build_for(v, o)))(s.p);
   return collect(s, c, in);
 }
 
@@ -378,7 +405,7 @@ Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const Ke
   };
   const DeviceBuffer cu = upload(s.cu_seqlens), idx = upload(s.state_indices), acc = upload(s.num_accepted);
   bind(s, base, cu.get<int32_t>(), idx.get<int32_t>(), acc.get<int32_t>(), o, c.H, c.K);
-  kernels::find_launch(key_of(v))(s.p, nullptr);
+  kernels::find_launch(key_of(build_for(v, o)))(s.p, nullptr);
   GDN_CUDA_CHECK(cudaDeviceSynchronize());
   for (int slot : {Staged::kO, Staged::kState})
     GDN_CUDA_CHECK(cudaMemcpy(s.bytes[slot].data(), dev[slot].get(), s.bytes[slot].size(), cudaMemcpyDeviceToHost));

@@ -41,22 +41,20 @@ GDN_HD Gates<C> raw_gates(C A_log, C dt_bias, C a, C b, bool beta_bf16, bool dec
   return finish_gates(g, sigmoid(b), beta_bf16, decay_bf16);
 }
 
-// The denominator of q and k normalisation from the sum of squares; 1 for NormMode::None.
+// The denominator of q and k normalisation from the sum of squares (L2Eps, FNormalize).
 template <class C>
 GDN_HD C norm_denominator(NormMode mode, C sum_squares) {
-  switch (mode) {
-    case NormMode::L2Eps: return sqrt_c(sum_squares + C(kL2NormEps));
-    case NormMode::FNormalize: {
-      const C n = sqrt_c(sum_squares);
-      return n > C(kFNormalizeEps) ? n : C(kFNormalizeEps);
-    }
-    case NormMode::None: break;
-  }
-  return C(1);
+  if (mode == NormMode::L2Eps) return sqrt_c(sum_squares + C(kL2NormEps));
+  const C n = sqrt_c(sum_squares);
+  return n > C(kFNormalizeEps) ? n : C(kFNormalizeEps);
 }
+// numerator / denominator, the factor that normalises (and, for q, scales) each element:
+// one reciprocal per vector instead of a division per element (two roundings per element
+// instead of one, within the error model's allowance for normalisation). NormMode::None
+// leaves the vector as it is: the factor is the numerator (1, or the scale for q).
 template <class C>
-GDN_HD C normalise(NormMode mode, C x, C denominator) {
-  return mode == NormMode::None ? x : div_c(x, denominator);
+GDN_HD C norm_factor(NormMode mode, C sum_squares, C numerator) {
+  return mode == NormMode::None ? numerator : div_c(numerator, norm_denominator(mode, sum_squares));
 }
 
 GDN_HD bool is_pad(PadMode mode, int32_t index) { return mode == PadMode::MinusOne ? index == -1 : index <= 0; }

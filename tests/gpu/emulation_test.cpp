@@ -112,7 +112,7 @@ TEST_CASE("emulation of every variant stays within the error model of its profil
 }
 
 TEST_CASE("emulated precision options stay within their error model", "[emulation]") {
-  for (const char* family : {"vk-bf16-bf16state", "kv-bf16-bf16state"}) {
+  for (const char* family : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32"}) {
     Config shape;
     shape.K = 128;
     shape.V = 32;

@@ -80,6 +80,10 @@ inline KernelCase make_case(const gpu::Variant& v, Scenario s, uint64_t seed, in
   }
   o.config = c;
   kc.inputs = generate_inputs(o);
+  if (v.stochastic) {  // the stochastic-rounding build runs with a seed
+    kc.options.stochastic_rounding = true;
+    kc.options.seed = seed ^ 0x5eed;
+  }
   if (s == Scenario::Packed) {
     kc.options.packed_qkv = true;
     kc.options.packed_row_pad = 3;  // an odd row stride: a strided view of a wider buffer
