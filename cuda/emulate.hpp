@@ -82,7 +82,7 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
 
   const int h = hv / (p.HV / p.H);
   const C scale = static_cast<C>(p.scale);
-  std::vector<C> kh(K), qs(K);
+  std::vector<C> kr(K), qr(K);  // q and k as loaded: normalisation is applied to the sums
   for (int t = seq.begin; t < seq.end; ++t) {
     const InputT* qt_in = static_cast<const InputT*>(p.q) + t * p.q_token_stride + h * p.q_head_stride;
     const InputT* kt_in = static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride;
@@ -103,8 +103,8 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
     const C rq = norm_factor(p.norm, butterfly_sum_emulated(sq), scale);
     const C rk = norm_factor(p.norm, butterfly_sum_emulated(sk), C(1));
     for (int i = 0; i < K; ++i) {
-      kh[i] = load_as_compute(kt_in[i]) * rk;
-      qs[i] = load_as_compute(qt_in[i]) * rq;
+      kr[i] = load_as_compute(kt_in[i]);
+      qr[i] = load_as_compute(qt_in[i]);
     }
     const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
     const Gates<C> gates =
@@ -118,11 +118,11 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
     OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;
     for (int j = 0; j < BV; ++j) {
       for (int i = 0; i < K; ++i) at(i, j) = at(i, j) * gates.decay;
-      const C ks = reduce_over_k_emulated<Tr>(kh.data(), &at(0, j));
-      const C u = gates.beta * (load_as_compute(vt_in[j]) - ks);
-      for (int i = 0; i < K; ++i) at(i, j) = fma_c(u, kh[i], at(i, j));
-      const C oj = reduce_over_k_emulated<Tr>(qs.data(), &at(0, j));
-      ot[j] = store_from_compute<OutputT>(oj);
+      const C ks = reduce_over_k_emulated<Tr>(kr.data(), &at(0, j));
+      const C uk = rk * (gates.beta * (load_as_compute(vt_in[j]) - rk * ks));
+      for (int i = 0; i < K; ++i) at(i, j) = fma_c(uk, kr[i], at(i, j));
+      const C oj = reduce_over_k_emulated<Tr>(qr.data(), &at(0, j));
+      ot[j] = store_from_compute<OutputT>(rq * oj);
     }
     if (p.state_round != StateRound::None)
       for (int i = 0; i < K; ++i)

@@ -10,9 +10,9 @@
 //
 // VK ([.., V, K], K contiguous): a column is K contiguous elements. kLanesK = K / 8 lanes
 // each hold 8 of them (kVecsK 16-byte vectors, interleaved so that every load instruction
-// of a warp is contiguous); lanes with the same lane_k hold kCols columns spaced kColGroups
-// apart. The K reduction never leaves a warp; the norms of q and k reduce the same way over
-// the thread's own 8 elements (no second load).
+// of a warp is contiguous); lanes with the same lane_k hold the same kCols adjacent
+// columns (so that their v and o are contiguous). The K reduction never leaves a warp; the
+// norms of q and k reduce the same way over the thread's own 8 elements (no second load).
 // KV ([.., K, V], V contiguous): a row of the tile is BV contiguous elements. kLanesV
 // lanes each hold one 16-byte vector of kVec columns; the other lanes (and warps) split K,
 // kRows contiguous rows per thread (so its q and k elements are one contiguous run). The
@@ -107,9 +107,7 @@ struct RecurrentTraits {
   GDN_HD static constexpr int vec_r(int vi, int e) { return kIsVK ? (vi % kVecsK) * kVec + e : vi; }
   GDN_HD static constexpr int vec_c(int vi, int e) { return kIsVK ? vi / kVecsK : e; }
   // Column (within the tile) of element c (0 .. kCols-1) of a thread in column group cg.
-  GDN_HD static constexpr int col_of(int cg, int c) {
-    return kIsVK ? cg + kColGroupsVK * c : cg * kVec + c;
-  }
+  GDN_HD static constexpr int col_of(int cg, int c) { return cg * kCols + c; }
 };
 
 }  // namespace gdn::kernels

@@ -19,6 +19,24 @@
 
 namespace gdn::kernels {
 
+// kPer elements of T held in one raw vector, in compute type. bf16 pairs are unpacked from
+// 32-bit words (one shift or mask each).
+template <class T, int kPer, class Raw, class C>
+__device__ __forceinline__ void unpack(const Raw& raw, C* out) {
+  if constexpr (std::is_same_v<T, bf16>) {
+    const uint32_t* w = reinterpret_cast<const uint32_t*>(&raw);
+#pragma unroll
+    for (int i = 0; i < kPer / 2; ++i) {
+      out[2 * i] = bf16x2_lo(w[i]);
+      out[2 * i + 1] = bf16x2_hi(w[i]);
+    }
+  } else {
+    const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) out[i] = load_as_compute(e[i]);
+  }
+}
+
 // N contiguous elements from p in compute type: 16-, 8- or 4-byte accesses where p is
 // aligned to them (a packed or strided view may not be), else scalar loads.
 template <class T, int N, class C>
@@ -31,13 +49,8 @@ __device__ __forceinline__ void load_run(const T* p, C* out) {
     if (reinterpret_cast<uintptr_t>(p) % kChunk == 0) {
 #pragma unroll
       for (int c = 0; c < N / kPer; ++c) {
-        union {
-          Raw raw;
-          T e[kPer];
-        } u;
-        u.raw = reinterpret_cast<const Raw*>(p)[c];
-#pragma unroll
-        for (int i = 0; i < kPer; ++i) out[c * kPer + i] = load_as_compute(u.e[i]);
+        const Raw raw = reinterpret_cast<const Raw*>(p)[c];
+        unpack<T, kPer>(raw, out + c * kPer);
       }
       return;
     }
@@ -60,13 +73,11 @@ __device__ __forceinline__ void load_tile(const typename Tr::StateT* head, int V
                                           typename Tr::ComputeT (&s)[Tr::kRows][Tr::kCols]) {
 #pragma unroll
   for (int vi = 0; vi < Tr::kVectors; ++vi) {
-    union {
-      Raw<Tr> raw;
-      typename Tr::StateT e[Tr::kVec];
-    } u;
-    u.raw = *reinterpret_cast<const Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi));
+    const Raw<Tr> raw = *reinterpret_cast<const Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi));
+    typename Tr::ComputeT x[Tr::kVec];
+    unpack<typename Tr::StateT, Tr::kVec>(raw, x);
 #pragma unroll
-    for (int e = 0; e < Tr::kVec; ++e) s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)] = load_as_compute(u.e[e]);
+    for (int e = 0; e < Tr::kVec; ++e) s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)] = x[e];
   }
 }
 
@@ -232,11 +243,8 @@ __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int 
   if constexpr (!Tr::kIsVK) {
     load_run<InputT, Tr::kNormPerLane>(q + lane * Tr::kNormPerLane, in.qn);
     load_run<InputT, Tr::kNormPerLane>(k + lane * Tr::kNormPerLane, in.kn);
-    load_run<InputT, Tr::kCols>(v + Tr::col_of(cg, 0), in.v);
-  } else {
-#pragma unroll
-    for (int c = 0; c < Tr::kCols; ++c) in.v[c] = load_as_compute(v[Tr::col_of(cg, c)]);
   }
+  load_run<InputT, Tr::kCols>(v + Tr::col_of(cg, 0), in.v);
   const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
   if (p.gate_mode == GateMode::Raw) {
     in.gate0 = load_as_compute(static_cast<const InputT*>(p.a)[gi]);
@@ -245,6 +253,20 @@ __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int 
     in.gate0 = static_cast<const C*>(p.g)[gi];
     in.gate1 = load_as_compute(static_cast<const InputT*>(p.beta)[gi]);
   }
+}
+
+// raw_gates with its three independent exps in three lanes of the warp (exp(A_log),
+// exp(-b), exp(a + dt_bias)) and shuffled back: the same functions on the same arguments,
+// so the same bits as raw_gates, for two exp evaluations per warp instead of four.
+template <class C>
+__device__ __forceinline__ Gates<C> raw_gates_lanes(C A_log, C dt_bias, C a, C b, bool beta_bf16, bool decay_bf16,
+                                                    int lane) {
+  const C x = a + dt_bias;
+  const C e = exp_c(lane == 0 ? A_log : lane == 1 ? -b : x);
+  const C exp_A = __shfl_sync(0xffffffffu, e, 0), exp_minus_b = __shfl_sync(0xffffffffu, e, 1);
+  const C exp_x = __shfl_sync(0xffffffffu, e, 2);
+  const C softplus_x = x > C(kSoftplusThreshold) ? x : log1p_c(exp_x);
+  return finish_gates(-exp_A * softplus_x, div_c(C(1), C(1) + exp_minus_b), beta_bf16, decay_bf16);
 }
 
 template <class Tr>
@@ -294,7 +316,8 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     const bool last = t + 1 == seq.end;
 
     // Norms: VK over the thread's own rows and the 16 lanes of its column's K group, KV
-    // over one warp; then one reciprocal each (scale folded into q's).
+    // over one warp; one reciprocal each (scale folded into q's), applied to the column
+    // sums rather than to every element: k^ . s = rk (k . s), k^ u = k (rk u), q~ . s = rq (q . s).
     C ssq = C(0), ssk = C(0);
 #pragma unroll
     for (int e = 0; e < Tr::kNormPerLane; ++e) {
@@ -306,14 +329,8 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     ssq = butterfly_sum<C, Tr::kNormLanes, 1>(ssq);
     ssk = butterfly_sum<C, Tr::kNormLanes, 1>(ssk);
     const C rq = norm_factor(p.norm, ssq, scale), rk = norm_factor(p.norm, ssk, C(1));
-    C kh[kRows], qs[kRows];  // k^ and q~ = scale q^ at the thread's rows
-#pragma unroll
-    for (int r = 0; r < kRows; ++r) {
-      kh[r] = in.k[r] * rk;
-      qs[r] = in.q[r] * rq;
-    }
     const Gates<C> gates = p.gate_mode == GateMode::Raw
-                               ? raw_gates(A_log[hv], dt_bias[hv], in.gate0, in.gate1, p.beta_bf16, p.decay_bf16)
+                               ? raw_gates_lanes(A_log[hv], dt_bias[hv], in.gate0, in.gate1, p.beta_bf16, p.decay_bf16, lane)
                                : finish_gates(in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
 
     // S' = exp(g) S; k^ . s'
@@ -324,7 +341,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
         s[r][c] = s[r][c] * gates.decay;
-        x = fma_c(kh[r], s[r][c], x);
+        x = fma_c(in.k[r], s[r][c], x);
       }
       acc[c] = x;
     }
@@ -337,12 +354,12 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     // u = beta (v - S'^T k^); S = S' + k^ u^T; q~ . s
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
-      const C u = gates.beta * (in.v[c] - acc[c]);
+      const C uk = rk * (gates.beta * (in.v[c] - rk * acc[c]));
       C x = C(0);
 #pragma unroll
       for (int r = 0; r < kRows; ++r) {
-        s[r][c] = fma_c(u, kh[r], s[r][c]);
-        x = fma_c(qs[r], s[r][c], x);
+        s[r][c] = fma_c(uk, in.k[r], s[r][c]);
+        x = fma_c(in.q[r], s[r][c], x);
       }
       acc[c] = x;
     }
@@ -354,13 +371,13 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
       if ((tk & ~kHalvingMask) == 0) {
 #pragma unroll
         for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
-          ot[Tr::col_of(cg, scattered_col<Tr>(tk, i))] = store_from_compute<OutputT>(acc[i]);
+          ot[Tr::col_of(cg, scattered_col<Tr>(tk, i))] = store_from_compute<OutputT>(rq * acc[i]);
       }
     } else {
       reduce_over_k<Tr>(acc, red[1], tid, cg);
       if (tk == 0) {
 #pragma unroll
-        for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(acc[c]);
+        for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(rq * acc[c]);
       }
     }
 

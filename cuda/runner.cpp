@@ -239,10 +239,16 @@ Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
 }
 
 // The default launch shape of a tile (instantiations.hpp): 64 state elements per thread,
-// 32 for the float64 kernel, at least one warp.
+// 32 for the float64 kernel, at least one warp; registers capped at 128 (VK) or 168 (KV).
 int default_threads_for(Dtype state, int K, int bv) {
   const int per_thread = state == Dtype::F64 ? 32 : 64;
   return std::max(32, K * bv / per_thread);
+}
+int default_min_blocks_for(Layout layout, Dtype state, int threads) {
+  if (state == Dtype::F64) return 1;
+  constexpr int kRegistersPerSM = 65536;
+  const int cap = layout == Layout::VK ? 128 : 168;
+  return std::max(1, kRegistersPerSM / (cap * threads));
 }
 
 std::string lower(std::string s) {
@@ -267,11 +273,12 @@ const std::vector<Variant>& variants() {
       v.min_blocks = k.min_blocks;
       v.stochastic = k.stochastic;
       const int default_threads = default_threads_for(v.state, v.K, v.bv);
-      v.tuning = v.threads != default_threads || v.min_blocks != 1 || v.stochastic;
+      const int default_min_blocks = default_min_blocks_for(v.layout, v.state, v.threads);
+      v.tuning = v.threads != default_threads || v.min_blocks != default_min_blocks || v.stochastic;
       v.family = lower(to_string(v.layout)) + "-" + to_string(v.profile);
       v.name = v.family + "-bv" + std::to_string(v.bv);
       if (v.threads != default_threads) v.name += "-t" + std::to_string(v.threads);
-      if (v.min_blocks != 1) v.name += "-o" + std::to_string(v.min_blocks);
+      if (v.min_blocks != default_min_blocks) v.name += "-o" + std::to_string(v.min_blocks);
       if (v.stochastic) v.name += "-sr";
       out.push_back(v);
     }
@@ -326,8 +333,9 @@ const Variant& build_for(const Variant& v, const KernelOptions& o) {
   std::string names;
   for (const Variant& w : variants()) {
     if (!w.stochastic) continue;
+    // Its own register cap: the per-element RNG needs more registers than the variant's.
     if (w.layout == v.layout && w.state == v.state && w.input == v.input && w.bv == v.bv && w.threads == v.threads &&
-        w.min_blocks == v.min_blocks && w.K == v.K)
+        w.K == v.K)
       return w;
     names += (names.empty() ? "" : ", ") + w.name.substr(0, w.name.size() - 3);
   }
