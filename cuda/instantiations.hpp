@@ -7,16 +7,17 @@
 //               thread and token (gates, norms, reductions) is what limits decode, so more
 //               elements per thread move more bytes per instruction;
 //   kMinBlocks  __launch_bounds__ occupancy hint, which caps registers per thread: by default
-//               128 registers for VK (65536 / (128 * threads) blocks) and 168 for KV (whose
-//               shared-memory reduction and warp-wide norms need more; 128 spills there);
-//               more resident warps hide the latency of the per-token chain;
+//               128 registers for VK with a bf16 state (65536 / (128 * threads) blocks), 168
+//               for KV (whose shared-memory reduction and warp-wide norms need more; 128
+//               spills there), none for VK with an fp32 state (twice the bytes per block,
+//               it needs fewer resident warps and runs faster without the cap);
 //   kStochastic the bf16 stochastic-rounding build of a tile (the drift kernel's option; 168
 //               registers, its per-element RNG spills under 128).
 // The measurements behind these choices: experiments/bv_tile/README.md.
 // bf16 and fp32 state with bf16 inputs (the serving profiles) come in every BV tile, so that
-// the BV sweep of the seed PRs can be reproduced, plus one tuning candidate each (the other
-// register cap, named -o<kMinBlocks>); fp32 inputs and the float64 oracle kernel in one tile
-// each. Adding a line here adds the variant to the dispatch, to `gdn kernels`, to the
+// the BV sweep of the seed PRs can be reproduced, plus tuning candidates (another register
+// cap, -o<kMinBlocks>; 32 elements per thread, -t<threads>); fp32 inputs and the float64
+// oracle kernel in one tile each. Adding a line here adds the variant to the dispatch, to `gdn kernels`, to the
 // emulation and to every test that sweeps the variants.
 #pragma once
 
@@ -27,6 +28,7 @@
   X(vk_bf16, true, bf16, bf16, 64, 128, 4, false)       \
   X(vk_bf16, true, bf16, bf16, 128, 256, 2, false)      \
   X(vk_bf16, true, bf16, bf16, 32, 64, 1, false)        \
+  X(vk_bf16, true, bf16, bf16, 32, 128, 6, false)       \
   X(vk_bf16, true, bf16, bf16, 32, 64, 6, true)         \
   X(kv_bf16, false, bf16, bf16, 8, 32, 12, false)       \
   X(kv_bf16, false, bf16, bf16, 16, 32, 12, false)      \
@@ -35,13 +37,13 @@
   X(kv_bf16, false, bf16, bf16, 128, 256, 1, false)     \
   X(kv_bf16, false, bf16, bf16, 32, 64, 8, false)       \
   X(kv_bf16, false, bf16, bf16, 32, 64, 6, true)        \
-  X(vk_fp32, true, float, bf16, 8, 32, 16, false)       \
-  X(vk_fp32, true, float, bf16, 16, 32, 16, false)      \
-  X(vk_fp32, true, float, bf16, 32, 64, 8, false)       \
-  X(vk_fp32, true, float, bf16, 64, 128, 4, false)      \
-  X(vk_fp32, true, float, bf16, 128, 256, 2, false)     \
+  X(vk_fp32, true, float, bf16, 8, 32, 1, false)        \
+  X(vk_fp32, true, float, bf16, 16, 32, 1, false)       \
   X(vk_fp32, true, float, bf16, 32, 64, 1, false)       \
-  X(vk_fp32, true, float, float, 32, 64, 8, false)      \
+  X(vk_fp32, true, float, bf16, 64, 128, 1, false)      \
+  X(vk_fp32, true, float, bf16, 128, 256, 1, false)     \
+  X(vk_fp32, true, float, bf16, 32, 64, 8, false)       \
+  X(vk_fp32, true, float, float, 32, 64, 1, false)      \
   X(kv_fp32, false, float, bf16, 8, 32, 12, false)      \
   X(kv_fp32, false, float, bf16, 16, 32, 12, false)     \
   X(kv_fp32, false, float, bf16, 32, 64, 6, false)      \

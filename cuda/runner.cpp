@@ -239,13 +239,14 @@ Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
 }
 
 // The default launch shape of a tile (instantiations.hpp): 64 state elements per thread,
-// 32 for the float64 kernel, at least one warp; registers capped at 128 (VK) or 168 (KV).
+// 32 for the float64 kernel, at least one warp; registers capped at 128 (VK, bf16 state) or
+// 168 (KV), not at all for VK with an fp32 state or the float64 kernel.
 int default_threads_for(Dtype state, int K, int bv) {
   const int per_thread = state == Dtype::F64 ? 32 : 64;
   return std::max(32, K * bv / per_thread);
 }
 int default_min_blocks_for(Layout layout, Dtype state, int threads) {
-  if (state == Dtype::F64) return 1;
+  if (state == Dtype::F64 || (layout == Layout::VK && state == Dtype::F32)) return 1;
   constexpr int kRegistersPerSM = 65536;
   const int cap = layout == Layout::VK ? 128 : 168;
   return std::max(1, kRegistersPerSM / (cap * threads));
@@ -295,19 +296,36 @@ std::vector<std::string> family_names() {
 }
 
 int choose_bv(const std::string& family, const Config& c, int64_t N, int sms) {
-  // Few sequences: small tiles, so that N * HV * V / BV blocks keep every multiprocessor
-  // busy (the latency-bound regime); many: the largest tile up to 32, whose 128-thread
-  // blocks move the most bytes per block (experiments/bv_tile).
+  // Each family's fastest tile for few and for many (sequence, value head) pairs, from the
+  // H100 sweep in experiments/bv_tile (README.md, "Choice of tile"). Few pairs (fewer than
+  // one per multiprocessor) are latency-bound: small tiles make more, shorter blocks. KV wants
+  // wide tiles at any batch (BV 8 reads 16-byte pieces of rows); fp32 VK is best at BV 8.
+  struct Choice {
+    const char* family;
+    int small_bv, large_bv;
+  };
+  static const Choice kChoices[] = {
+      {"vk-bf16-bf16state", 8, 32},
+      {"kv-bf16-bf16state", 32, 32},
+      {"vk-bf16-fp32state", 8, 8},
+      {"kv-bf16-fp32state", 8, 64},
+  };
+  constexpr int64_t kPairsPerSM = 1;
   std::vector<int> bvs;
   for (const Variant& v : variants())
     if (v.family == family && !v.tuning && c.V % v.bv == 0) bvs.push_back(v.bv);
   if (bvs.empty()) return 0;
+  for (const Choice& ch : kChoices) {
+    if (family != ch.family) continue;
+    const int want = N * c.HV >= kPairsPerSM * sms ? ch.large_bv : ch.small_bv;
+    if (std::find(bvs.begin(), bvs.end(), want) != bvs.end()) return want;
+  }
+  // Otherwise (one compiled tile, or V not a multiple of the preferred one): the largest
+  // compiled tile up to 32 that divides V.
   std::sort(bvs.begin(), bvs.end());
-  constexpr int kPreferredBV = 32;
-  constexpr int kBlocksPerSM = 4;
   int best = bvs.front();
   for (int bv : bvs)
-    if (bv <= kPreferredBV && N * c.HV * (c.V / bv) >= static_cast<int64_t>(kBlocksPerSM) * sms) best = bv;
+    if (bv <= 32) best = bv;
   return best;
 }
 

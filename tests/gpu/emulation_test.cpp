@@ -249,7 +249,7 @@ TEST_CASE("shapes and options a kernel cannot take are refused before launch", "
   if (dup.state_indices[1] != -1) refused(kc.config, dup, {}, "repeats");
 }
 
-TEST_CASE("families choose small tiles for few sequences and BV 32 for many", "[emulation][dispatch]") {
+TEST_CASE("families choose a compiled tile that divides V, no larger for few sequences than for many", "[emulation][dispatch]") {
   Config c;
   c.H = 4;
   c.HV = 8;
