@@ -47,6 +47,25 @@ void list_kernels(bool names_only) {
               "--packed (q|k|v in one buffer)\n");
 }
 
+// The variant each bench family picks on the bench grid (Qwen3-Next TP=2 and 4, K = V = 128),
+// for experiments/bv_tile/summarize.py --choices.
+void list_choices() {
+  int sms = 132;  // an H100 when no GPU is present
+  if (gpu::device_available()) sms = gpu::require_device().sms;
+  for (int tp : {2, 4})
+    for (int64_t B : {1, 8, 32, 64, 128, 256, 512, 1024})
+      for (const char* family : {"kv-bf16-bf16state", "kv-bf16-fp32state", "vk-bf16-bf16state", "vk-bf16-fp32state"}) {
+        Config c;
+        c.H = 16 / tp;
+        c.HV = 32 / tp;
+        c.K = 128;
+        c.V = 128;
+        c.layout = family[0] == 'k' ? Layout::KV : Layout::VK;
+        std::printf("%d %lld %s %s\n", tp, static_cast<long long>(B), family,
+                    gpu::find_variant(family, c, B, sms).name.c_str());
+      }
+}
+
 void run_kernel(const RunArgs& a) {
   TraceReadOptions ro;
   ro.golden = false;
@@ -90,9 +109,15 @@ void run_kernel(const RunArgs& a) {
 
 void add_kernel_commands(CLI::App& app, int& exit_code) {
   CLI::App* kernels = app.add_subcommand("kernels", "List this project's CUDA kernel variants and their profiles");
-  auto names_only = std::make_shared<bool>(false);
+  auto names_only = std::make_shared<bool>(false), choices = std::make_shared<bool>(false);
   kernels->add_flag("--names", *names_only, "one line per variant: name, profile, layout (for scripts)");
-  kernels->callback([names_only, &exit_code] {
+  kernels->add_flag("--choices", *choices, "the variant each family picks on the bench grid: TP, B, family, variant");
+  kernels->callback([names_only, choices, &exit_code] {
+    if (*choices) {
+      list_choices();
+      exit_code = 0;
+      return;
+    }
     list_kernels(*names_only);
     exit_code = 0;
   });

@@ -297,17 +297,17 @@ std::vector<std::string> family_names() {
 
 int choose_bv(const std::string& family, const Config& c, int64_t N, int sms) {
   // Each family's fastest tile for few and for many (sequence, value head) pairs, from the
-  // H100 sweep in experiments/bv_tile (README.md, "Choice of tile"). Few pairs (fewer than
+  // H100 sweeps in experiments/bv_tile (README.md, "Choice of tile"). Few pairs (fewer than
   // one per multiprocessor) are latency-bound: small tiles make more, shorter blocks. KV wants
-  // wide tiles at any batch (BV 8 reads 16-byte pieces of rows); fp32 VK is best at BV 8.
+  // wide tiles at any batch (BV 8 reads 16-byte pieces of rows).
   struct Choice {
     const char* family;
     int small_bv, large_bv;
   };
   static const Choice kChoices[] = {
-      {"vk-bf16-bf16state", 8, 32},
+      {"vk-bf16-bf16state", 8, 16},
       {"kv-bf16-bf16state", 32, 32},
-      {"vk-bf16-fp32state", 8, 8},
+      {"vk-bf16-fp32state", 8, 16},
       {"kv-bf16-fp32state", 8, 64},
   };
   constexpr int64_t kPairsPerSM = 1;

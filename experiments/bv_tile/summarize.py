@@ -3,7 +3,11 @@
 kernel), the tuning candidates, and the final table of each family's choice against the
 targets of ../shared/PERF.md and FLA's best measured figure.
 
-usage: summarize.py BENCH.json [--markdown]
+usage: summarize.py BENCH.json [--choices CHOICES.txt]
+
+--choices: the output of `gdn kernels --choices` (TP, B, family, variant per line) replaces the
+"chosen" flags recorded in the JSON, so that a run's measurements can be read with the tile
+choice of a later build (every variant of the grid is measured in each run).
 """
 import json
 import sys
@@ -38,6 +42,15 @@ def main():
         return 2
     with open(sys.argv[1]) as f:
         bench = json.load(f)
+    if "--choices" in sys.argv:
+        picks = {}
+        with open(sys.argv[sys.argv.index("--choices") + 1]) as f:
+            for line in f:
+                tp, batch, family, variant = line.split()
+                picks[(int(tp), int(batch), family)] = variant
+        for r in bench["results"]:
+            family = r["variant"].split("-bv")[0]
+            r["chosen"] = picks.get((r["tp"], r["batch"], family)) == r["variant"]
     rows = [r for r in bench["results"] if r["check_ok"]]
     failed = [r for r in bench["results"] if not r["check_ok"]]
     print(f"# {bench['device']['name']}, revision {bench['revision']}, copy ceiling {bench['copy_gbps']:.0f} GB/s "
