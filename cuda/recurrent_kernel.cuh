@@ -164,7 +164,6 @@ template <class Tr>
 __device__ __forceinline__ void reduce_scatter(typename Tr::ComputeT (&x)[Tr::kCols], int lane_k) {
   using C = typename Tr::ComputeT;
   constexpr int L = Tr::kLanesK;
-  int count = Tr::kCols;
 #pragma unroll
   for (int m = L / 2, level = 0; m >= 1; m /= 2, ++level) {
     if (level < Scatter<Tr>::kLevels) {
@@ -176,13 +175,11 @@ __device__ __forceinline__ void reduce_scatter(typename Tr::ComputeT (&x)[Tr::kC
         const C keep = upper ? x[i + half] : x[i];
         x[i] = keep + __shfl_xor_sync(0xffffffffu, send, m * Tr::kLaneStrideK);
       }
-      count = half;
     } else {
 #pragma unroll
       for (int i = 0; i < Scatter<Tr>::kLeft; ++i) x[i] = x[i] + __shfl_xor_sync(0xffffffffu, x[i], m * Tr::kLaneStrideK);
     }
   }
-  (void)count;
 }
 // The column (0 .. kCols-1) that x[i] holds after reduce_scatter in lane lane_k.
 template <class Tr>
