@@ -7,11 +7,18 @@
 # fp32-state profile on the long stress trace), 1 otherwise.
 #   scripts/main.sh            # report in out/
 #   GDN_OUT=/tmp/x scripts/main.sh
+#   GDN_BUILD_DIR=build-gpu scripts/main.sh   # use an existing build, install and build nothing
+#                                             # (an offline GPU host after scripts/offline_gpu.sh build-test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install_deps.sh
-scripts/build.sh
-gdn=build/cli/gdn
+if [ -n "${GDN_BUILD_DIR:-}" ]; then
+  gdn=$GDN_BUILD_DIR/cli/gdn
+  [ -x "$gdn" ] || { echo "main.sh: $gdn not found (GDN_BUILD_DIR=$GDN_BUILD_DIR)" >&2; exit 2; }
+else
+  scripts/install_deps.sh
+  scripts/build.sh
+  gdn=build/cli/gdn
+fi
 out=${GDN_OUT:-out}
 mkdir -p "$out"
 rows=""
@@ -59,8 +66,23 @@ done
 # The contracts differ: a bf16-state kernel does not meet the fp32-state bound over a long run.
 judge "$slow" "$out/sim_bf16-bf16state__$(basename "$slow" .h5).h5" bf16-fp32state FAIL "simulator bf16-bf16state"
 
-if "$gdn" kernels >/dev/null 2>&1; then
-  echo "GPU kernels: see scripts/gpu_section.sh"
+# This project's CUDA kernels, where the build has them and a GPU is present: every variant
+# over the default traces of its layout, judged under its own profile.
+if "$gdn" kernels >/dev/null 2>&1 && command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+  while read -r variant profile layout; do
+    case $variant in *-sr) continue ;; esac  # stochastic rounding: judged in tests/gpu (no named profile)
+    trace=$out/golden_qwen3-next-tp4_n64_$layout.h5
+    cand=$out/kernel_${variant}.h5
+    if "$gdn" run --kernel "$variant" "$trace" -o "$cand" >/dev/null; then
+      judge "$trace" "$cand" "$profile" PASS "kernel $variant"
+    else
+      rows+="| kernel $variant | \`$(basename "$trace")\` | $profile | ERROR (gdn run) | PASS, **UNEXPECTED** | | |"$'\n'
+      unexpected=$((unexpected + 1))
+    fi
+  done < <("$gdn" kernels --names)
+else
+  echo "no CUDA build or no GPU here: kernels not run (the report says so)"
+  rows+="| CUDA kernels | | | not run: no CUDA build or no GPU on this machine | | | |"$'\n'
 fi
 t1=$(date +%s)
 
