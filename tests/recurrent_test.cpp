@@ -148,32 +148,11 @@ TEST_CASE("KV and VK runs give transposed, identical states", "[reference][layou
 TEST_CASE("T single-token calls equal one T-token call", "[reference]") {
   const Profile prof = GENERATE(Profile::Fp64, Profile::Bf16Bf16State);
   Config c = small_config(2, 4, 16, 8);
-  const int64_t T = 6;
-  const Inputs in = generate_inputs(options(c, 2, T, seed_for("steps")));
+  const Inputs in = generate_inputs(options(c, 2, 6, seed_for("steps")));
   const PrecisionSpec p = profile_spec(prof);
-  const Outputs whole = simulate(c, in, p);
-  Tensor state = in.state;
-  for (int64_t t = 0; t < T; ++t) {
-    Inputs step;
-    step.cu_seqlens = IndexTensor({3});
-    step.cu_seqlens[1] = 1;
-    step.cu_seqlens[2] = 2;
-    auto rows = [&](const Tensor& x) {  // tokens n*T + t of both sequences
-      const int64_t w = x.size() / x.dim(0);
-      Shape s = x.shape;
-      s[0] = 2;
-      Tensor r(s);
-      for (int64_t n = 0; n < 2; ++n) std::copy_n(&x[(n * T + t) * w], w, &r[n * w]);
-      return r;
-    };
-    step.q = rows(in.q), step.k = rows(in.k), step.v = rows(in.v), step.a = rows(in.a), step.b = rows(in.b);
-    step.A_log = in.A_log, step.dt_bias = in.dt_bias, step.state = state;
-    const Outputs o = simulate(c, step, p);
-    for (int64_t n = 0; n < 2; ++n)
-      for (int64_t x = 0; x < c.HV * c.V; ++x) REQUIRE(o.o[n * c.HV * c.V + x] == whole.o[(n * T + t) * c.HV * c.V + x]);
-    state = o.state;
-  }
-  CHECK(bit_equal(state, whole.state));
+  const StepwiseEquality eq = stepwise_equals_whole(c, in, 2, 6, [&](const Inputs& x) { return simulate(c, x, p); });
+  CHECK(eq.outputs);
+  CHECK(eq.state);
 }
 
 TEST_CASE("varlen packing equals separate calls", "[reference][varlen]") {

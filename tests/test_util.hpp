@@ -45,6 +45,52 @@ inline Tensor transpose_last2(const Tensor& s) {
   return t;
 }
 
+// Token t of every sequence of a call whose N sequences all have T tokens, as a call of N
+// one-token sequences on the given pool (raw or precomputed gates alike).
+inline Inputs token_slice(const Inputs& in, int64_t N, int64_t T, int64_t t, const Tensor& pool) {
+  auto rows = [&](const Tensor& x) {
+    if (!x.present()) return Tensor();
+    Shape s = x.shape;
+    s[0] = N;
+    Tensor r(s);
+    const int64_t w = x.size() / x.dim(0);
+    for (int64_t n = 0; n < N; ++n) std::copy_n(&x[(n * T + t) * w], w, &r[n * w]);
+    return r;
+  };
+  Inputs step;
+  step.cu_seqlens = IndexTensor({N + 1});
+  for (int64_t n = 0; n <= N; ++n) step.cu_seqlens[n] = n;
+  step.q = rows(in.q), step.k = rows(in.k), step.v = rows(in.v);
+  step.a = rows(in.a), step.b = rows(in.b), step.g = rows(in.g), step.beta = rows(in.beta);
+  step.A_log = in.A_log, step.dt_bias = in.dt_bias;
+  step.state = pool;
+  return step;
+}
+
+// Runs `run` (Inputs -> Outputs) once over all T tokens and then T times over one token,
+// carrying the pool: whether the outputs and the final pool are bit-identical. The state
+// stays on chip (or in registers) within a call and is stored between calls, so equality
+// says that the per-token storage rounding is exactly what a long call does.
+struct StepwiseEquality {
+  bool outputs = true;
+  bool state = false;
+};
+template <class Run>
+StepwiseEquality stepwise_equals_whole(const Config& c, const Inputs& in, int64_t N, int64_t T, Run&& run) {
+  const Outputs whole = run(in);
+  StepwiseEquality eq;
+  Tensor pool = in.state;
+  const int64_t row = c.HV * c.V;
+  for (int64_t t = 0; t < T; ++t) {
+    const Outputs one = run(token_slice(in, N, T, t, pool));
+    pool = one.state;
+    for (int64_t n = 0; n < N; ++n)
+      eq.outputs = eq.outputs && std::equal(&one.o[n * row], &one.o[n * row] + row, &whole.o[(n * T + t) * row]);
+  }
+  eq.state = bit_equal(pool, whole.state);
+  return eq;
+}
+
 inline Config small_config(int64_t H = 2, int64_t HV = 4, int64_t K = 16, int64_t V = 8, Layout l = Layout::KV) {
   Config c;
   c.H = H;

@@ -158,38 +158,11 @@ TEST_CASE("emulation: one call of T tokens equals T calls of one token", "[emula
     o.state_dtype = v.state;
     o.seed = seed_for("steps");
     const Inputs in = generate_inputs(o);
-    const Outputs whole = gpu::run_emulation(v, c, in);
-    Tensor state = in.state;
-    bool same_o = true;
-    for (int64_t t = 0; t < T; ++t) {
-      Inputs step;
-      step.cu_seqlens = IndexTensor({N + 1});
-      for (int64_t n = 0; n <= N; ++n) step.cu_seqlens[n] = n;
-      auto token_rows = [&](const Tensor& x) {
-        Shape s = x.shape;
-        s[0] = N;
-        Tensor r(s);
-        const int64_t w = x.size() / x.shape[0];
-        for (int64_t n = 0; n < N; ++n) std::copy_n(&x[(n * T + t) * w], w, &r[n * w]);
-        return r;
-      };
-      step.q = token_rows(in.q);
-      step.k = token_rows(in.k);
-      step.v = token_rows(in.v);
-      step.a = token_rows(in.a);
-      step.b = token_rows(in.b);
-      step.A_log = in.A_log;
-      step.dt_bias = in.dt_bias;
-      step.state = state;
-      const Outputs one = gpu::run_emulation(v, c, step);
-      state = one.state;
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t x = 0; x < c.HV * c.V; ++x)
-          same_o = same_o && one.o[n * c.HV * c.V + x] == whole.o[(n * T + t) * c.HV * c.V + x];
-    }
+    const StepwiseEquality eq =
+        stepwise_equals_whole(c, in, N, T, [&](const Inputs& x) { return gpu::run_emulation(v, c, x); });
     INFO(v.name);
-    CHECK(same_o);
-    CHECK(same_bits(state, whole.state));
+    CHECK(eq.outputs);
+    CHECK(eq.state);
   }
 }
 
