@@ -160,7 +160,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   cfg.K = kK;
   cfg.V = kV;
   cfg.layout = layout;
-  const int chosen_bv = choose_bv(family, cfg, B, dev.sms);
+  const std::string chosen = find_variant(family, cfg, B, dev.sms).name;
 
   const int64_t head = int64_t(kK) * kV;
   const int64_t state_bytes = B * HV * head * static_cast<int64_t>(elem_bytes(se));
@@ -326,10 +326,10 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     if (var.family != family || var.stochastic) continue;
     if (!opt.bvs.empty() && std::find(opt.bvs.begin(), opt.bvs.end(), var.bv) == opt.bvs.end()) continue;
     const kernels::LaunchFn launch =
-        kernels::find_launch(kernels::KernelKey{vk, se, Elem::BF16, var.bv, var.threads, var.K, var.min_blocks, false});
+        kernels::find_launch(kernels::KernelKey{vk, se, Elem::BF16, var.bv, var.threads, var.K, var.min_blocks, false, var.shared_tile});
     Row row;
     row.tp = tp, row.H = H, row.HV = HV, row.batch = B, row.layout = layout_name, row.state = state_name;
-    row.variant = var.name, row.bv = var.bv, row.threads = var.threads, row.chosen = var.bv == chosen_bv;
+    row.variant = var.name, row.bv = var.bv, row.threads = var.threads, row.chosen = var.name == chosen;
     row.sets = static_cast<int>(sets), row.launches = static_cast<int>(launches);
     row.bytes = 2.0 * static_cast<double>(state_bytes);
 

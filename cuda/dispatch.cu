@@ -8,20 +8,13 @@
 namespace gdn::kernels {
 namespace {
 
-template <class T>
-constexpr Elem elem_of() {
-  return std::is_same_v<T, bf16> ? Elem::BF16 : std::is_same_v<T, float> ? Elem::F32 : Elem::F64;
-}
-
 struct LaunchEntry {
   KernelKey key;
   LaunchFn fn;
 };
 
-#define GDN_LAUNCH_ENTRY(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic)                                   \
-  LaunchEntry{KernelKey{kIsVK, elem_of<StateT>(), elem_of<InputT>(), kBV, kThreads,                   \
-                        RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>::kK, kMinBlocks, kStochastic},                    \
-              &launch_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>>},
+#define GDN_LAUNCH_ENTRY(group, ...) \
+  LaunchEntry{key_of<GDN_RECURRENT_TRAITS(__VA_ARGS__)>(), &launch_recurrent<GDN_RECURRENT_TRAITS(__VA_ARGS__)>},
 const LaunchEntry kLaunches[] = {GDN_RECURRENT_INSTANTIATIONS(GDN_LAUNCH_ENTRY)};
 #undef GDN_LAUNCH_ENTRY
 

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "numeric.hpp"
 #include "params.hpp"
 
 namespace gdn::kernels {
@@ -20,11 +21,26 @@ struct KernelKey {
   int K = 128;
   int min_blocks = 1;
   bool stochastic = false;
+  bool shared_tile = false;
   bool operator==(const KernelKey& o) const {
     return vk == o.vk && state == o.state && input == o.input && bv == o.bv && threads == o.threads && K == o.K &&
-           min_blocks == o.min_blocks && stochastic == o.stochastic;
+           min_blocks == o.min_blocks && stochastic == o.stochastic && shared_tile == o.shared_tile;
   }
 };
+
+template <class T>
+constexpr Elem elem_of() {
+  return std::is_same_v<T, bf16> ? Elem::BF16 : std::is_same_v<T, float> ? Elem::F32 : Elem::F64;
+}
+// The key of the instantiation of traits Tr (kernel_traits.hpp), for both tables.
+template <class Tr>
+constexpr KernelKey key_of() {
+  return KernelKey{Tr::kIsVK,     elem_of<typename Tr::StateT>(), elem_of<typename Tr::InputT>(), Tr::kBV, Tr::kThreads, Tr::kK,
+                   Tr::kMinBlocks, Tr::kStochastic, Tr::kSharedTile};
+}
+// The traits of one line of instantiations.hpp.
+#define GDN_RECURRENT_TRAITS(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile) \
+  ::gdn::kernels::RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile>
 
 using LaunchFn = void (*)(const RecurrentParams&, cudaStream_t);
 using EmulateFn = void (*)(const RecurrentParams&);

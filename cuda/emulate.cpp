@@ -7,20 +7,13 @@
 namespace gdn::kernels {
 namespace {
 
-template <class T>
-constexpr Elem elem_of() {
-  return std::is_same_v<T, bf16> ? Elem::BF16 : std::is_same_v<T, float> ? Elem::F32 : Elem::F64;
-}
-
 struct EmulateEntry {
   KernelKey key;
   EmulateFn fn;
 };
 
-#define GDN_EMULATE_ENTRY(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic)                                  \
-  EmulateEntry{KernelKey{kIsVK, elem_of<StateT>(), elem_of<InputT>(), kBV, kThreads,                  \
-                         RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>::kK, kMinBlocks, kStochastic},                   \
-               &emulate_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>>},
+#define GDN_EMULATE_ENTRY(group, ...) \
+  EmulateEntry{key_of<GDN_RECURRENT_TRAITS(__VA_ARGS__)>(), &emulate_recurrent<GDN_RECURRENT_TRAITS(__VA_ARGS__)>},
 const EmulateEntry kEmulations[] = {GDN_RECURRENT_INSTANTIATIONS(GDN_EMULATE_ENTRY)};
 #undef GDN_EMULATE_ENTRY
 

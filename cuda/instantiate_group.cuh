@@ -1,12 +1,12 @@
 // Explicitly instantiates the launch functions of one group of instantiations.hpp. A
 // recurrent_<group>.cu file defines GDN_GROUP_<group> and includes this file.
 #pragma once
+#include "dispatch.hpp"
 #include "instantiations.hpp"
 #include "launch.cuh"
 
-#define GDN_INSTANTIATE_LAUNCH(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic) \
-  template void launch_recurrent<RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic>>( \
-      const RecurrentParams&, cudaStream_t);
+#define GDN_INSTANTIATE_LAUNCH(...) \
+  template void launch_recurrent<GDN_RECURRENT_TRAITS(__VA_ARGS__)>(const RecurrentParams&, cudaStream_t);
 #define GDN_SKIP_LAUNCH(...)
 
 #ifdef GDN_GROUP_vk_bf16

@@ -1,5 +1,5 @@
 // Every compiled variant of the recurrent kernel, in one place (STYLE.md: instantiations
-// listed in one place). X(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic):
+// listed in one place). X(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile):
 //   group       the source file that compiles it (recurrent_<group>.cu), so the build spreads
 //               over cores;
 //   kThreads    the default shape gives each thread 64 state elements (K * BV / 64 threads,
@@ -12,7 +12,12 @@
 //               spills there), none for VK with an fp32 state (twice the bytes per block,
 //               it needs fewer resident warps and runs faster without the cap);
 //   kStochastic the bf16 stochastic-rounding build of a tile (the drift kernel's option; 168
-//               registers, its per-element RNG spills under 128).
+//               registers, its per-element RNG spills under 128);
+//   kSharedTile the tile kept in shared memory between the passes of a token instead of in
+//               registers (cuda/state_tile.cuh), with registers capped at 64 (VK) or 96 (KV):
+//               more resident blocks, so more bytes in flight per SM. Compiled for the bf16
+//               state only, which it makes faster at large batch (the families' choice
+//               there); with an fp32 state it measured 8% slower than registers (v5).
 // The measurements behind these choices: experiments/bv_tile/README.md.
 // bf16 and fp32 state with bf16 inputs (the serving profiles) come in every BV tile, so that
 // the BV sweep of the seed PRs can be reproduced, plus tuning candidates (another register
@@ -21,35 +26,39 @@
 // emulation and to every test that sweeps the variants.
 #pragma once
 
-#define GDN_RECURRENT_INSTANTIATIONS(X)                 \
-  X(vk_bf16, true, bf16, bf16, 8, 32, 16, false)        \
-  X(vk_bf16, true, bf16, bf16, 16, 32, 16, false)       \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 8, false)        \
-  X(vk_bf16, true, bf16, bf16, 64, 128, 4, false)       \
-  X(vk_bf16, true, bf16, bf16, 128, 256, 2, false)      \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 1, false)        \
-  X(vk_bf16, true, bf16, bf16, 32, 128, 6, false)       \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 6, true)         \
-  X(kv_bf16, false, bf16, bf16, 8, 32, 12, false)       \
-  X(kv_bf16, false, bf16, bf16, 16, 32, 12, false)      \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 6, false)       \
-  X(kv_bf16, false, bf16, bf16, 64, 128, 3, false)      \
-  X(kv_bf16, false, bf16, bf16, 128, 256, 1, false)     \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 8, false)       \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 6, true)        \
-  X(vk_fp32, true, float, bf16, 8, 32, 1, false)        \
-  X(vk_fp32, true, float, bf16, 16, 32, 1, false)       \
-  X(vk_fp32, true, float, bf16, 32, 64, 1, false)       \
-  X(vk_fp32, true, float, bf16, 64, 128, 1, false)      \
-  X(vk_fp32, true, float, bf16, 128, 256, 1, false)     \
-  X(vk_fp32, true, float, bf16, 32, 64, 8, false)       \
-  X(vk_fp32, true, float, float, 32, 64, 1, false)      \
-  X(kv_fp32, false, float, bf16, 8, 32, 12, false)      \
-  X(kv_fp32, false, float, bf16, 16, 32, 12, false)     \
-  X(kv_fp32, false, float, bf16, 32, 64, 6, false)      \
-  X(kv_fp32, false, float, bf16, 64, 128, 3, false)     \
-  X(kv_fp32, false, float, bf16, 128, 256, 1, false)    \
-  X(kv_fp32, false, float, bf16, 32, 64, 8, false)      \
-  X(kv_fp32, false, float, float, 32, 64, 6, false)     \
-  X(fp64, true, double, double, 32, 128, 1, false)      \
-  X(fp64, false, double, double, 32, 128, 1, false)
+#define GDN_RECURRENT_INSTANTIATIONS(X)                      \
+  X(vk_bf16, true, bf16, bf16, 8, 32, 16, false, false)      \
+  X(vk_bf16, true, bf16, bf16, 16, 32, 16, false, false)     \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 8, false, false)      \
+  X(vk_bf16, true, bf16, bf16, 64, 128, 4, false, false)     \
+  X(vk_bf16, true, bf16, bf16, 128, 256, 2, false, false)    \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 1, false, false)      \
+  X(vk_bf16, true, bf16, bf16, 32, 128, 6, false, false)     \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 6, true, false)       \
+  X(vk_bf16, true, bf16, bf16, 16, 32, 32, false, true)       \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 16, false, true)       \
+  X(kv_bf16, false, bf16, bf16, 8, 32, 12, false, false)     \
+  X(kv_bf16, false, bf16, bf16, 16, 32, 12, false, false)    \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 6, false, false)     \
+  X(kv_bf16, false, bf16, bf16, 64, 128, 3, false, false)    \
+  X(kv_bf16, false, bf16, bf16, 128, 256, 1, false, false)   \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 8, false, false)     \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 6, true, false)      \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 10, false, true)      \
+  X(kv_bf16, false, bf16, bf16, 64, 128, 5, false, true)     \
+  X(vk_fp32, true, float, bf16, 8, 32, 1, false, false)      \
+  X(vk_fp32, true, float, bf16, 16, 32, 1, false, false)     \
+  X(vk_fp32, true, float, bf16, 32, 64, 1, false, false)     \
+  X(vk_fp32, true, float, bf16, 64, 128, 1, false, false)    \
+  X(vk_fp32, true, float, bf16, 128, 256, 1, false, false)   \
+  X(vk_fp32, true, float, bf16, 32, 64, 8, false, false)     \
+  X(vk_fp32, true, float, float, 32, 64, 1, false, false)    \
+  X(kv_fp32, false, float, bf16, 8, 32, 12, false, false)    \
+  X(kv_fp32, false, float, bf16, 16, 32, 12, false, false)   \
+  X(kv_fp32, false, float, bf16, 32, 64, 6, false, false)    \
+  X(kv_fp32, false, float, bf16, 64, 128, 3, false, false)   \
+  X(kv_fp32, false, float, bf16, 128, 256, 1, false, false)  \
+  X(kv_fp32, false, float, bf16, 32, 64, 8, false, false)    \
+  X(kv_fp32, false, float, float, 32, 64, 6, false, false)   \
+  X(fp64, true, double, double, 32, 128, 1, false, false)    \
+  X(fp64, false, double, double, 32, 128, 1, false, false)

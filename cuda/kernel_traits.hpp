@@ -25,7 +25,7 @@
 namespace gdn::kernels {
 
 template <class StateT_, class InputT_, bool kIsVK_, int kBV_, int kThreads_, int kMinBlocks_ = 1,
-          bool kStochastic_ = false, int kK_ = 128, int kVecBytes_ = 16>
+          bool kStochastic_ = false, bool kSharedTile_ = false, int kK_ = 128, int kVecBytes_ = 16>
 struct RecurrentTraits {
   using StateT = StateT_;
   using InputT = InputT_;
@@ -38,6 +38,9 @@ struct RecurrentTraits {
   // bf16 stochastic rounding of the state: a build of its own, because its per-element RNG
   // costs registers that the round-to-nearest path would otherwise pay for too.
   static constexpr bool kStochastic = kStochastic_;
+  // Where the tile lives between the passes of a token: shared memory (state_tile.cuh,
+  // SharedTile) or registers.
+  static constexpr bool kSharedTile = kSharedTile_;
   static constexpr int kK = kK_;
   static constexpr int kVecBytes = kVecBytes_;
   static constexpr int kWarpSize = 32;
@@ -89,6 +92,7 @@ struct RecurrentTraits {
   static_assert(kIsVK || (kThreadsKKV >= 1 && kK % kThreadsKKV == 0 && kRows >= 1),
                 "KV: threads along K must divide K (too many threads for this BV)");
   static_assert(kRows * kCols * kThreads == kK * kBV, "every tile element belongs to exactly one thread");
+  static_assert(!kSharedTile || kK * kBV * sizeof(StateT) <= 48 * 1024, "a shared tile must fit 48 KB of static shared memory");
 
   // Thread tid's position along K (0 .. kThreadsK-1) and its column group.
   GDN_HD static constexpr int thread_k(int tid) {

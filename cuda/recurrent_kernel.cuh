@@ -1,13 +1,17 @@
 // The recurrent kernel: one block per (sequence, value head, BV tile of value columns) loops
-// over the tokens of its sequence with its K x BV slice of the state in registers, rounding
-// it to the state type after every token. T = 1 is decode; T <= 8 with per-token slots is
-// speculative decode; long T is the drift kernel; double is the on-GPU oracle.
+// over the tokens of its sequence with its K x BV slice of the state on chip (in registers
+// or in shared memory: state_tile.cuh), rounding it to the state type after every token.
+// T = 1 is decode; T <= 8 with per-token slots is speculative decode; long T is the drift
+// kernel; double is the on-GPU oracle. Each token is two passes over the tile: decay and
+// k . s, then the update, q . s, the storage rounding and the stores, vector by vector.
 //
-// Decode is bound by instruction issue as much as by bytes (experiments/bv_tile): every
+// Decode is bound by per-block latency and by instruction issue (experiments/bv_tile): every
 // block pays a fixed cost per token (gates, norms, reductions) that its state elements
-// amortise. So: inputs as vector loads issued before the slot-dependent state loads, one
-// reciprocal per norm instead of a division per element, bf16 rounding two elements per
-// instruction with the packed words stored as they are, and no unpacking after the last token.
+// amortise, and waits for two dependent loads (slot index, then state). So: inputs as vector
+// loads issued before the slot-dependent state loads, one reciprocal per norm instead of a
+// division per element, bf16 rounding two elements per instruction with the packed words
+// stored as they are, no unpacking after the last token, and (shared tile) more resident
+// blocks per SM.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -15,27 +19,10 @@
 
 #include "kernel_traits.hpp"
 #include "params.hpp"
+#include "state_tile.cuh"
 #include "step.hpp"
 
 namespace gdn::kernels {
-
-// kPer elements of T held in one raw vector, in compute type. bf16 pairs are unpacked from
-// 32-bit words (one shift or mask each).
-template <class T, int kPer, class Raw, class C>
-__device__ __forceinline__ void unpack(const Raw& raw, C* out) {
-  if constexpr (std::is_same_v<T, bf16>) {
-    const uint32_t* w = reinterpret_cast<const uint32_t*>(&raw);
-#pragma unroll
-    for (int i = 0; i < kPer / 2; ++i) {
-      out[2 * i] = bf16x2_lo(w[i]);
-      out[2 * i + 1] = bf16x2_hi(w[i]);
-    }
-  } else {
-    const T* e = reinterpret_cast<const T*>(&raw);
-#pragma unroll
-    for (int i = 0; i < kPer; ++i) out[i] = load_as_compute(e[i]);
-  }
-}
 
 // N contiguous elements from p in compute type: 16-, 8- or 4-byte accesses where p is
 // aligned to them (a packed or strided view may not be), else scalar loads.
@@ -57,60 +44,6 @@ __device__ __forceinline__ void load_run(const T* p, C* out) {
   }
 #pragma unroll
   for (int i = 0; i < N; ++i) out[i] = load_as_compute(p[i]);
-}
-
-// Offset in a head of the thread's memory vector vi (kVec elements).
-template <class Tr>
-__device__ __forceinline__ int64_t vector_offset(int V, int col0, int tk, int cg, int vi) {
-  return state_element<Tr::kIsVK>(Tr::kK, V, Tr::row_of(tk, Tr::vec_r(vi, 0)), col0 + Tr::col_of(cg, Tr::vec_c(vi, 0)));
-}
-
-template <class Tr>
-using Raw = std::conditional_t<Tr::kVecBytes == 16, uint4, uint2>;
-
-template <class Tr>
-__device__ __forceinline__ void load_tile(const typename Tr::StateT* head, int V, int col0, int tk, int cg,
-                                          typename Tr::ComputeT (&s)[Tr::kRows][Tr::kCols]) {
-#pragma unroll
-  for (int vi = 0; vi < Tr::kVectors; ++vi) {
-    const Raw<Tr> raw = *reinterpret_cast<const Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi));
-    typename Tr::ComputeT x[Tr::kVec];
-    unpack<typename Tr::StateT, Tr::kVec>(raw, x);
-#pragma unroll
-    for (int e = 0; e < Tr::kVec; ++e) s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)] = x[e];
-  }
-}
-
-// Stores the tile from registers (float and double states).
-template <class Tr>
-__device__ __forceinline__ void store_tile(typename Tr::StateT* head, int V, int col0, int tk, int cg,
-                                           const typename Tr::ComputeT (&s)[Tr::kRows][Tr::kCols]) {
-#pragma unroll
-  for (int vi = 0; vi < Tr::kVectors; ++vi) {
-    union {
-      Raw<Tr> raw;
-      typename Tr::StateT e[Tr::kVec];
-    } u;
-#pragma unroll
-    for (int e = 0; e < Tr::kVec; ++e) u.e[e] = store_from_compute<typename Tr::StateT>(s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)]);
-    *reinterpret_cast<Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi)) = u.raw;
-  }
-}
-
-// Stores bf16 words already rounded (two elements per word, as memory holds them).
-template <class Tr>
-__device__ __forceinline__ void store_words(typename Tr::StateT* head, int V, int col0, int tk, int cg,
-                                            const uint32_t (&w)[Tr::kVectors][Tr::kVec / 2]) {
-#pragma unroll
-  for (int vi = 0; vi < Tr::kVectors; ++vi) {
-    union {
-      Raw<Tr> raw;
-      uint32_t w[Tr::kVec / 2];
-    } u;
-#pragma unroll
-    for (int i = 0; i < Tr::kVec / 2; ++i) u.w[i] = w[vi][i];
-    *reinterpret_cast<Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi)) = u.raw;
-  }
 }
 
 template <class C, int kLanes, int kStride>
@@ -266,6 +199,34 @@ __device__ __forceinline__ Gates<C> raw_gates_lanes(C A_log, C dt_bias, C a, C b
   return finish_gates(-exp_A * softplus_x, div_c(C(1), C(1) + exp_minus_b), beta_bf16, decay_bf16);
 }
 
+// The storage rounding of one memory vector of the state (bf16: nearest even, two elements
+// per instruction, or stochastic with the element's counter; float and double: none), as
+// memory holds it.
+template <class Tr>
+__device__ __forceinline__ Raw<Tr> round_to_state(const typename Tr::ComputeT (&x)[Tr::kVec], int vi, int t, int hv,
+                                                  const RecurrentParams& p, int col0, int tk, int cg) {
+  if constexpr (Tr::kStochastic) {
+    union {
+      Raw<Tr> raw;
+      uint32_t w[Tr::kVec / 2];
+    } u;
+#pragma unroll
+    for (int i = 0; i < Tr::kVec / 2; ++i) {
+      uint32_t half[2];
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int r = Tr::vec_r(vi, 2 * i + e), c = Tr::vec_c(vi, 2 * i + e);
+        const uint64_t counter = rounding_counter(t, hv, p.HV, Tr::row_of(tk, r), Tr::kK, col0 + Tr::col_of(cg, c), p.V);
+        half[e] = bf16_bits_stochastic(static_cast<float>(x[2 * i + e]), random16(p.seed, counter));
+      }
+      u.w[i] = half[0] | (half[1] << 16);
+    }
+    return u.raw;
+  } else {
+    return pack_nearest<Tr>(x);  // for bf16 this is the nearest-even rounding itself
+  }
+}
+
 template <class Tr>
 __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel(const __grid_constant__ RecurrentParams p) {
   using C = typename Tr::ComputeT;
@@ -300,8 +261,15 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
 
   StateT* pool = static_cast<StateT*>(p.state);
   const int64_t head_offset = static_cast<int64_t>(hv) * p.state_head_stride;
-  C s[kRows][kCols];  // this thread's elements of the tile
-  load_tile<Tr>(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg, s);
+  __shared__ std::conditional_t<Tr::kSharedTile, SharedTileStorage<Tr>, char> tile_storage;
+  auto tile = [&] {
+    if constexpr (Tr::kSharedTile) {
+      return SharedTile<Tr>{tile_storage, tid};
+    } else {
+      return RegisterTile<Tr>{};
+    }
+  }();
+  tile.load(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg, tid);
 
   __shared__ C red[2][Tr::kWarpsK > 1 ? Tr::kWarpsK * Tr::kBV : 1];  // [2][kWarpsK, kBV]
   const C scale = static_cast<C>(p.scale);
@@ -330,36 +298,55 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
                                ? raw_gates_lanes(A_log[hv], dt_bias[hv], in.gate0, in.gate1, p.beta_bf16, p.decay_bf16, lane)
                                : finish_gates(in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
 
-    // S' = exp(g) S; k^ . s'
+    // Pass 1: S' = exp(g) S; k^ . s', each column's chain over the thread's rows in order
+    // (vectors in order visit a column's rows in increasing order, in either layout).
     C acc[kCols];
 #pragma unroll
-    for (int c = 0; c < kCols; ++c) {
-      C x = C(0);
+    for (int c = 0; c < kCols; ++c) acc[c] = C(0);
+    tile.pass(
+        [&](int vi, C(&x)[Tr::kVec]) {
 #pragma unroll
-      for (int r = 0; r < kRows; ++r) {
-        s[r][c] = s[r][c] * gates.decay;
-        x = fma_c(in.k[r], s[r][c], x);
-      }
-      acc[c] = x;
-    }
+          for (int e = 0; e < Tr::kVec; ++e) {
+            const int r = Tr::vec_r(vi, e), c = Tr::vec_c(vi, e);
+            x[e] = x[e] * gates.decay;
+            acc[c] = fma_c(in.k[r], x[e], acc[c]);
+          }
+        },
+        decltype(tile)::kKeepsPass1);
     if constexpr (Tr::kWarpsK == 1) {
       reduce_scatter<Tr>(acc, tk);
       all_gather<Tr>(acc, tk);
     } else {
       reduce_over_k<Tr>(acc, red[0], tid, cg);
     }
-    // u = beta (v - S'^T k^); S = S' + k^ u^T; q~ . s
+    // Pass 2: u = beta (v - S'^T k^); S = S' + k^ u^T; q~ . s; the storage rounding of the
+    // state and its stores: after every token to its slot (speculative decode), or once
+    // after the last token to the slot it was read from.
+    C uk[kCols];
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
-      const C uk = rk * (gates.beta * (in.v[c] - rk * acc[c]));
-      C x = C(0);
-#pragma unroll
-      for (int r = 0; r < kRows; ++r) {
-        s[r][c] = fma_c(uk, in.k[r], s[r][c]);
-        x = fma_c(in.q[r], s[r][c], x);
-      }
-      acc[c] = x;
+      uk[c] = rk * (gates.beta * (in.v[c] - rk * acc[c]));
+      acc[c] = C(0);
     }
+    const int32_t slot = seq.per_token ? token_slot(p, n, seq, t) : (last ? seq.read_slot : -1);
+    StateT* head = pool + (slot >= 0 ? slot * p.state_slot_stride + head_offset : 0);
+    tile.pass(
+        [&](int vi, C(&x)[Tr::kVec]) {
+#pragma unroll
+          for (int e = 0; e < Tr::kVec; ++e) {
+            const int r = Tr::vec_r(vi, e), c = Tr::vec_c(vi, e);
+            if constexpr (!decltype(tile)::kKeepsPass1) x[e] = x[e] * gates.decay;
+            x[e] = fma_c(uk[c], in.k[r], x[e]);
+            acc[c] = fma_c(in.q[r], x[e], acc[c]);
+          }
+          const Raw<Tr> rounded = round_to_state<Tr>(x, vi, t, hv, p, col0, tk, cg);
+          if (slot >= 0) *reinterpret_cast<Raw<Tr>*>(head + vector_offset<Tr>(p.V, col0, tk, cg, vi)) = rounded;
+          if constexpr (kBf16State) {
+            if (!last) unpack<StateT, Tr::kVec>(rounded, x);
+          }
+        },
+        !last);
+
     OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;  // [BV]
     if constexpr (Tr::kWarpsK == 1) {
       // Each column's total sits in the lanes whose bits below the halving levels are 0.
@@ -376,49 +363,6 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
 #pragma unroll
         for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(rq * acc[c]);
       }
-    }
-
-    // Storage rounding of the state, and its stores: after every token to its slot
-    // (speculative decode), or once after the last token to the slot it was read from.
-    const int32_t slot = seq.per_token ? token_slot(p, n, seq, t) : (last ? seq.read_slot : -1);
-    StateT* head = pool + (slot >= 0 ? slot * p.state_slot_stride + head_offset : 0);
-    if constexpr (kBf16State) {
-      uint32_t w[Tr::kVectors][Tr::kVec / 2];  // the rounded tile as memory holds it
-      if constexpr (Tr::kStochastic) {
-#pragma unroll
-        for (int vi = 0; vi < Tr::kVectors; ++vi)
-#pragma unroll
-          for (int i = 0; i < Tr::kVec / 2; ++i) {
-            uint32_t half[2];
-#pragma unroll
-            for (int e = 0; e < 2; ++e) {
-              const int r = Tr::vec_r(vi, 2 * i + e), c = Tr::vec_c(vi, 2 * i + e);
-              const uint64_t counter =
-                  rounding_counter(t, hv, p.HV, Tr::row_of(tk, r), Tr::kK, col0 + Tr::col_of(cg, c), p.V);
-              half[e] = bf16_bits_stochastic(static_cast<float>(s[r][c]), random16(p.seed, counter));
-            }
-            w[vi][i] = half[0] | (half[1] << 16);
-          }
-      } else {
-#pragma unroll
-        for (int vi = 0; vi < Tr::kVectors; ++vi)
-#pragma unroll
-          for (int i = 0; i < Tr::kVec / 2; ++i)
-            w[vi][i] = bf16x2_bits_rne(s[Tr::vec_r(vi, 2 * i)][Tr::vec_c(vi, 2 * i)],
-                                       s[Tr::vec_r(vi, 2 * i + 1)][Tr::vec_c(vi, 2 * i + 1)]);
-      }
-      if (slot >= 0) store_words<Tr>(head, p.V, col0, tk, cg, w);
-      if (!last) {
-#pragma unroll
-        for (int vi = 0; vi < Tr::kVectors; ++vi)
-#pragma unroll
-          for (int i = 0; i < Tr::kVec / 2; ++i) {
-            s[Tr::vec_r(vi, 2 * i)][Tr::vec_c(vi, 2 * i)] = bf16x2_lo(w[vi][i]);
-            s[Tr::vec_r(vi, 2 * i + 1)][Tr::vec_c(vi, 2 * i + 1)] = bf16x2_hi(w[vi][i]);
-          }
-      }
-    } else {
-      if (slot >= 0) store_tile<Tr>(head, p.V, col0, tk, cg, s);
     }
   }
 }

@@ -37,7 +37,7 @@ Profile profile_of(Elem state, Elem input) {
 
 kernels::KernelKey key_of(const Variant& v) {
   return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks,
-                            v.stochastic};
+                            v.stochastic, v.shared_tile};
 }
 
 // ---- conversion between double and the kernels' storage types ----
@@ -240,15 +240,18 @@ Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
 
 // The default launch shape of a tile (instantiations.hpp): 64 state elements per thread,
 // 32 for the float64 kernel, at least one warp; registers capped at 128 (VK, bf16 state) or
-// 168 (KV), not at all for VK with an fp32 state or the float64 kernel.
+// 168 (KV), not at all for VK with an fp32 state or the float64 kernel; a tile in shared
+// memory at 64 (VK) or 96 (KV).
 int default_threads_for(Dtype state, int K, int bv) {
   const int per_thread = state == Dtype::F64 ? 32 : 64;
   return std::max(32, K * bv / per_thread);
 }
-int default_min_blocks_for(Layout layout, Dtype state, int threads) {
-  if (state == Dtype::F64 || (layout == Layout::VK && state == Dtype::F32)) return 1;
+int default_min_blocks_for(Layout layout, Dtype state, int threads, bool shared_tile) {
+  if (state == Dtype::F64 || (!shared_tile && layout == Layout::VK && state == Dtype::F32)) return 1;
   constexpr int kRegistersPerSM = 65536;
-  const int cap = layout == Layout::VK ? 128 : 168;
+  // A shared tile leaves registers to the token's inputs and sums: 64 (VK) or 96 (KV,
+  // whose warp-wide norms and shared-memory reduction need more; 64 spills there).
+  const int cap = shared_tile ? (layout == Layout::VK ? 64 : 96) : layout == Layout::VK ? 128 : 168;
   return std::max(1, kRegistersPerSM / (cap * threads));
 }
 
@@ -273,13 +276,15 @@ const std::vector<Variant>& variants() {
       v.K = k.K;
       v.min_blocks = k.min_blocks;
       v.stochastic = k.stochastic;
+      v.shared_tile = k.shared_tile;
       const int default_threads = default_threads_for(v.state, v.K, v.bv);
-      const int default_min_blocks = default_min_blocks_for(v.layout, v.state, v.threads);
+      const int default_min_blocks = default_min_blocks_for(v.layout, v.state, v.threads, v.shared_tile);
       v.tuning = v.threads != default_threads || v.min_blocks != default_min_blocks || v.stochastic;
       v.family = lower(to_string(v.layout)) + "-" + to_string(v.profile);
       v.name = v.family + "-bv" + std::to_string(v.bv);
       if (v.threads != default_threads) v.name += "-t" + std::to_string(v.threads);
       if (v.min_blocks != default_min_blocks) v.name += "-o" + std::to_string(v.min_blocks);
+      if (v.shared_tile) v.name += "-sh";
       if (v.stochastic) v.name += "-sr";
       out.push_back(v);
     }
@@ -295,46 +300,53 @@ std::vector<std::string> family_names() {
   return names;
 }
 
-int choose_bv(const std::string& family, const Config& c, int64_t N, int sms) {
+TileChoice choose_tile(const std::string& family, const Config& c, int64_t N, int sms) {
   // Each family's fastest tile for few and for many (sequence, value head) pairs, from the
   // H100 sweeps in experiments/bv_tile (README.md, "Choice of tile"). Few pairs (fewer than
-  // one per multiprocessor) are latency-bound: small tiles make more, shorter blocks. KV wants
-  // wide tiles at any batch (BV 8 reads 16-byte pieces of rows).
+  // one per multiprocessor) are latency-bound: small register tiles make more, shorter
+  // blocks. Many pairs are bound by the bytes in flight per SM: there a bf16 state is best
+  // kept in shared memory (more resident blocks), an fp32 state in registers. KV wants wide
+  // tiles at any batch (BV 8 reads 16-byte pieces of rows).
   struct Choice {
     const char* family;
-    int small_bv, large_bv;
+    TileChoice few, many;
   };
   static const Choice kChoices[] = {
-      {"vk-bf16-bf16state", 8, 16},
-      {"kv-bf16-bf16state", 32, 32},
-      {"vk-bf16-fp32state", 8, 16},
-      {"kv-bf16-fp32state", 8, 64},
+      {"vk-bf16-bf16state", {8, false}, {16, true}},
+      {"kv-bf16-bf16state", {32, false}, {64, true}},
+      {"vk-bf16-fp32state", {8, false}, {16, false}},
+      {"kv-bf16-fp32state", {8, false}, {64, false}},
   };
   constexpr int64_t kPairsPerSM = 1;
-  std::vector<int> bvs;
-  for (const Variant& v : variants())
-    if (v.family == family && !v.tuning && c.V % v.bv == 0) bvs.push_back(v.bv);
-  if (bvs.empty()) return 0;
+  auto compiled = [&](const TileChoice& t) {
+    for (const Variant& v : variants())
+      if (v.family == family && !v.tuning && v.bv == t.bv && v.shared_tile == t.shared && c.V % v.bv == 0) return true;
+    return false;
+  };
   for (const Choice& ch : kChoices) {
     if (family != ch.family) continue;
-    const int want = N * c.HV >= kPairsPerSM * sms ? ch.large_bv : ch.small_bv;
-    if (std::find(bvs.begin(), bvs.end(), want) != bvs.end()) return want;
+    const TileChoice want = N * c.HV >= kPairsPerSM * sms ? ch.many : ch.few;
+    if (compiled(want)) return want;
   }
   // Otherwise (one compiled tile, or V not a multiple of the preferred one): the largest
-  // compiled tile up to 32 that divides V.
+  // compiled register tile up to 32 that divides V.
+  std::vector<int> bvs;
+  for (const Variant& v : variants())
+    if (v.family == family && !v.tuning && !v.shared_tile && c.V % v.bv == 0) bvs.push_back(v.bv);
+  if (bvs.empty()) return {0, false};
   std::sort(bvs.begin(), bvs.end());
   int best = bvs.front();
   for (int bv : bvs)
     if (bv <= 32) best = bv;
-  return best;
+  return {best, false};
 }
 
 const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms) {
   for (const Variant& v : variants())
     if (v.name == name) return v;
-  const int bv = choose_bv(name, c, N, sms);
+  const TileChoice tile = choose_tile(name, c, N, sms);
   for (const Variant& v : variants())
-    if (v.family == name && !v.tuning && v.bv == bv) return v;
+    if (v.family == name && !v.tuning && v.bv == tile.bv && v.shared_tile == tile.shared) return v;
   const std::vector<std::string> families = family_names();
   std::string names;
   for (const std::string& f : families) names += (names.empty() ? "" : ", ") + f;

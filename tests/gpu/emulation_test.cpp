@@ -230,7 +230,7 @@ TEST_CASE("families choose a compiled tile that divides V, no larger for few seq
   c.V = 128;
   const int sms = 132;
   for (const std::string& f : gpu::family_names()) {
-    const int small = gpu::choose_bv(f, c, 1, sms), large = gpu::choose_bv(f, c, 1024, sms);
+    const int small = gpu::choose_tile(f, c, 1, sms).bv, large = gpu::choose_tile(f, c, 1024, sms).bv;
     std::printf("%-22s B=1: BV %3d  B=1024: BV %3d\n", f.c_str(), small, large);
     CHECK(small > 0);
     CHECK(small <= large);

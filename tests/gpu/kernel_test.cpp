@@ -46,10 +46,12 @@ TEST_CASE("device equals the emulation bit for bit: every variant, every scenari
 
 TEST_CASE("sanitizer set: representative variants on small shapes", "[gpu][sanitize]") {
   // Covers: VK and KV, bf16 / fp32 / fp64 state, shared-memory reductions over 4 and 16
-  // warps (KV BV 32, KV fp32 BV 128), one-warp blocks (BV 8), every scenario.
+  // warps (KV BV 32, KV fp32 BV 128), one-warp blocks (BV 8), tiles in shared memory
+  // (cp.async copies, read back by the thread that copied them), every scenario.
   for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32", "kv-bf16-fp32state-bv128",
                            "vk-bf16-fp32state-bv8", "kv-bf16-bf16state-bv8", "kv-fp64-bv32", "vk-fp32-bv32",
-                           "kv-bf16-bf16state-bv32-sr", "kv-bf16-bf16state-bv16"}) {
+                           "kv-bf16-bf16state-bv32-sr", "kv-bf16-bf16state-bv16", "vk-bf16-bf16state-bv16-sh",
+                           "kv-bf16-bf16state-bv64-sh"}) {
     const gpu::Variant& v = by_name(name);
     for (Scenario sc : {Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen, Scenario::Packed}) {
       const KernelCase kc = make_case(v, sc, seed_for("sanitize", static_cast<uint64_t>(sc)), 1, 2);
