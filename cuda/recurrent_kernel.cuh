@@ -232,7 +232,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   using C = typename Tr::ComputeT;
   using StateT = typename Tr::StateT;
   using OutputT = typename Tr::OutputT;
-  constexpr int kRows = Tr::kRows, kCols = Tr::kCols;
+  constexpr int kCols = Tr::kCols;
   constexpr bool kBf16State = std::is_same_v<StateT, bf16>;
 
   const int tid = static_cast<int>(threadIdx.x);
