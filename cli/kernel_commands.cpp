@@ -152,7 +152,13 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
   bench->add_option("--json", ba->json_path, "also write the results as JSON");
   bench->add_option("--revision", ba->revision, "git revision to record (default: the build's)");
   bench->add_option("--seed", ba->seed, "seed of the random inputs");
-  bench->callback([ba, &exit_code] {
+  auto launch_mode = std::make_shared<std::string>("plain");
+  bench->add_option("--launch", *launch_mode,
+                    "plain, or programmatic: programmatic dependent launches that read the state before the previous "
+                    "launch ends (sm_90+)")
+      ->check(CLI::IsMember({"plain", "programmatic"}));
+  bench->callback([ba, launch_mode, &exit_code] {
+    ba->programmatic = *launch_mode == "programmatic";
     ba->version = GDN_VERSION;
     if (ba->revision.empty()) ba->revision = GDN_VERSION;
     exit_code = gpu::run_bench(*ba);

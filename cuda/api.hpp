@@ -54,6 +54,17 @@ struct KernelOptions {
   bool decay_bf16 = false;  // exp(g) rounded to bf16 before use
   bool packed_qkv = false;  // q|k|v in one [Ttot, 2 H K + HV V + packed_row_pad] buffer
   int64_t packed_row_pad = 0;
+  // How run_device launches (the emulation computes the same bits either way):
+  // launch_per_token: the serving decode loop, a call of T tokens per sequence (the same T
+  // for all, no speculative slots) as T one-token launches chained in one stream on one pool
+  // with no host synchronisation between them;
+  bool launch_per_token = false;
+  // programmatic_launch: programmatic dependent launches (sm_90+; kernels/params.hpp), which
+  // may begin before the previous launch ends and wait for it before reading its results;
+  bool programmatic_launch = false;
+  // early_state_reads: with programmatic_launch, the slots and the state are read before
+  // that wait; refused with launch_per_token, where it would read a state not yet written.
+  bool early_state_reads = false;
 };
 
 // What the variant computes under these options (the profile, plus the options).

@@ -12,8 +12,10 @@
 
 #include "api.hpp"
 #include "bench.hpp"
+#include "bench_floor.hpp"
 #include "cuda_check.hpp"
 #include "dispatch.hpp"
+#include "graph_timer.hpp"
 #include "numeric.hpp"
 #include "oracle.hpp"
 
@@ -141,6 +143,15 @@ struct Row {
   int launches = 0, sets = 0;
 };
 
+// The floors of one configuration (bench_floor.hpp), with the chosen variant's grid.
+struct FloorRow {
+  int tp = 0;
+  int64_t batch = 0;
+  std::string layout, state;
+  Floors floors;
+  double bytes = 0;
+};
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -148,7 +159,8 @@ std::string lower(std::string s) {
 
 // One (TP, B, layout, state dtype): every requested tile checked, then timed.
 void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps, int tp, int64_t B,
-                  const std::string& layout_name, const std::string& state_name, std::vector<Row>& rows, int& status) {
+                  const std::string& layout_name, const std::string& state_name, std::vector<Row>& rows,
+                  std::vector<FloorRow>& floor_rows, int& status) {
   const int H = 16 / tp, HV = 32 / tp;
   const Layout layout = parse_layout(layout_name);
   const bool vk = layout == Layout::VK;
@@ -160,11 +172,14 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   cfg.K = kK;
   cfg.V = kV;
   cfg.layout = layout;
-  const std::string chosen = find_variant(family, cfg, B, dev.sms).name;
+  const Variant& chosen_variant = find_variant(family, cfg, B, dev.sms);
+  const std::string chosen = chosen_variant.name;
 
   const int64_t head = int64_t(kK) * kV;
   const int64_t state_bytes = B * HV * head * static_cast<int64_t>(elem_bytes(se));
-  const int64_t sets = std::clamp<int64_t>((opt.rotate_bytes + state_bytes - 1) / state_bytes, 1, 4096);
+  // A programmatic launch reads its state before the previous launch has finished: the two
+  // must use different sets.
+  const int64_t sets = std::clamp<int64_t>((opt.rotate_bytes + state_bytes - 1) / state_bytes, opt.programmatic ? 2 : 1, 4096);
   const int64_t launches = std::max<int64_t>(sets, opt.min_launches);
   const int64_t slots = sets * B;
 
@@ -231,6 +246,8 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     p.o_token_stride = HV * kV;
     p.o_head_stride = kV;
     p.state_round = se == Elem::BF16 ? kernels::StateRound::Nearest : kernels::StateRound::None;
+    p.programmatic_launch = opt.programmatic;
+    p.early_state_reads = opt.programmatic;  // launch i + 1 uses other slots than launch i
     return p;
   };
 
@@ -255,6 +272,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   rp.state = ref_pool.get();
   rp.o = ref_o.get();
   rp.state_round = kernels::StateRound::None;
+  rp.programmatic_launch = rp.early_state_reads = false;
   const kernels::LaunchFn f64 = kernels::find_launch(kernels::KernelKey{vk, Elem::F64, Elem::F64, 32, 128, kK, 1, false});
   if (!f64) throw std::runtime_error("bench: the float64 kernel is not compiled");
   f64(rp, nullptr);
@@ -319,9 +337,6 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
 
   cudaStream_t stream;
   GDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  cudaEvent_t e0, e1;
-  GDN_CUDA_CHECK(cudaEventCreate(&e0));
-  GDN_CUDA_CHECK(cudaEventCreate(&e1));
   for (const Variant& var : variants()) {
     if (var.family != family || var.stochastic) continue;
     if (!opt.bvs.empty() && std::find(opt.bvs.begin(), opt.bvs.end(), var.bv) == opt.bvs.end()) continue;
@@ -349,29 +364,11 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
       continue;
     }
 
-    cudaGraph_t graph;
-    cudaGraphExec_t exec;
-    GDN_CUDA_CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-    for (int64_t i = 0; i < launches; ++i) launch(params_for(i % sets), stream);
-    GDN_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-    GDN_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
-    for (int w = 0; w < 3; ++w) GDN_CUDA_CHECK(cudaGraphLaunch(exec, stream));
-    std::vector<double> us;
-    for (int r = 0; r < opt.replays; ++r) {
-      GDN_CUDA_CHECK(cudaEventRecord(e0, stream));
-      GDN_CUDA_CHECK(cudaGraphLaunch(exec, stream));
-      GDN_CUDA_CHECK(cudaEventRecord(e1, stream));
-      GDN_CUDA_CHECK(cudaEventSynchronize(e1));
-      float ms = 0;
-      GDN_CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-      us.push_back(1e3 * ms / static_cast<double>(launches));
-    }
-    GDN_CUDA_CHECK(cudaGraphExecDestroy(exec));
-    GDN_CUDA_CHECK(cudaGraphDestroy(graph));
-    std::sort(us.begin(), us.end());
-    row.us = median(us);
-    row.us_min = us.front();
-    row.us_max = us.back();
+    const LaunchTiming timing =
+        time_graph(launches, opt.replays, stream, [&](int64_t i, cudaStream_t st) { launch(params_for(i % sets), st); });
+    row.us = timing.us_median;
+    row.us_min = timing.us_min;
+    row.us_max = timing.us_max;
     row.gbps = row.bytes / (row.us * 1e-6) * 1e-9;
     row.pct = 100.0 * row.gbps / copy_gbps;
     std::printf("TP=%d B=%5lld %s %s-state  %-24s thr %3d %s  %9.2f us [%8.2f, %8.2f]  %7.1f GB/s  %5.1f%%  err o %.2e s %.2e\n",
@@ -380,21 +377,55 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     std::fflush(stdout);
     rows.push_back(row);
   }
-  GDN_CUDA_CHECK(cudaEventDestroy(e0));
-  GDN_CUDA_CHECK(cudaEventDestroy(e1));
+
+  FloorRow fr;
+  fr.tp = tp, fr.batch = B, fr.layout = layout_name, fr.state = state_name, fr.bytes = 2.0 * static_cast<double>(state_bytes);
+  FloorSetup fs;
+  fs.batch = B;
+  fs.HV = HV;
+  fs.head_bytes = head * static_cast<int64_t>(elem_bytes(se));
+  fs.sets = sets;
+  fs.launches = launches;
+  fs.indices = idx.get<int32_t>();
+  fs.pool = pool.get();
+  fs.blocks = static_cast<unsigned>(B * HV * (kV / chosen_variant.bv));
+  fs.threads = static_cast<unsigned>(chosen_variant.threads);
+  fs.programmatic = opt.programmatic;
+  fs.replays = opt.replays;
+  fr.floors = measure_floors(fs, stream);
+  const double floor_pct = 100.0 * fr.bytes / (fr.floors.state_round_trip.us_median * 1e-6) * 1e-9 / copy_gbps;
+  std::printf("TP=%d B=%5lld %s %s-state  floors: empty kernel %.2f us [%.2f, %.2f], slot + state round trip %.2f us [%.2f, %.2f] (%.1f%%)\n",
+              tp, static_cast<long long>(B), layout_name.c_str(), state_name.c_str(), fr.floors.launch.us_median,
+              fr.floors.launch.us_min, fr.floors.launch.us_max, fr.floors.state_round_trip.us_median,
+              fr.floors.state_round_trip.us_min, fr.floors.state_round_trip.us_max, floor_pct);
+  std::fflush(stdout);
+  floor_rows.push_back(fr);
   GDN_CUDA_CHECK(cudaStreamDestroy(stream));
 }
 
 void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps, double copy_gbps_end,
-                const std::vector<Row>& rows) {
+                const std::vector<Row>& rows, const std::vector<FloorRow>& floor_rows) {
   FILE* f = std::fopen(opt.json_path.c_str(), "w");
   if (!f) throw InputError(opt.json_path + ": cannot open for writing");
   std::fprintf(f, "{\n  \"benchmark\": \"gdn-decode\",\n  \"version\": \"%s\",\n  \"revision\": \"%s\",\n",
                opt.version.c_str(), opt.revision.c_str());
   std::fprintf(f, "  \"device\": {\"name\": \"%s\", \"sm\": \"%d.%d\", \"multiprocessors\": %d, \"l2_bytes\": %lld},\n",
                dev.name.c_str(), dev.major, dev.minor, dev.sms, static_cast<long long>(dev.l2_bytes));
-  std::fprintf(f, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"results\": [\n", copy_gbps,
-               copy_gbps_end, opt.replays);
+  std::fprintf(f, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
+               copy_gbps, copy_gbps_end, opt.replays, opt.programmatic ? "programmatic" : "plain");
+  std::fprintf(f, "  \"floors\": [\n");
+  for (size_t i = 0; i < floor_rows.size(); ++i) {
+    const FloorRow& r = floor_rows[i];
+    std::fprintf(f,
+                 "    {\"tp\": %d, \"batch\": %lld, \"layout\": \"%s\", \"state\": \"%s\", \"empty_us\": %.3f, "
+                 "\"empty_us_min\": %.3f, \"empty_us_max\": %.3f, \"round_trip_us\": %.3f, \"round_trip_us_min\": %.3f, "
+                 "\"round_trip_us_max\": %.3f, \"state_bytes_moved\": %.0f}%s\n",
+                 r.tp, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(), r.floors.launch.us_median,
+                 r.floors.launch.us_min, r.floors.launch.us_max, r.floors.state_round_trip.us_median,
+                 r.floors.state_round_trip.us_min, r.floors.state_round_trip.us_max, r.bytes,
+                 i + 1 < floor_rows.size() ? "," : "");
+  }
+  std::fprintf(f, "  ],\n  \"results\": [\n");
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     std::fprintf(f,
@@ -422,9 +453,11 @@ int run_bench(const BenchOptions& opt) {
               dev.sms, static_cast<long long>(dev.l2_bytes >> 20), opt.revision.c_str());
   std::printf("copy ceiling: %.1f GB/s (cudaMemcpy D2D of %lld MB, read + write, median of 20)\n", copy_gbps,
               static_cast<long long>(opt.copy_bytes >> 20));
-  std::printf("time per launch: median of %d graph replays [min, max]; %% of the copy ceiling; * = the family's choice\n",
-              opt.replays);
+  std::printf("time per launch: median of %d graph replays [min, max]; %% of the copy ceiling; * = the family's choice; "
+              "%s launches\n",
+              opt.replays, opt.programmatic ? "programmatic dependent (state read before the previous launch ends)" : "plain");
   std::vector<Row> rows;
+  std::vector<FloorRow> floor_rows;
   int status = 0;
   for (int tp : opt.tp) {
     if (tp != 1 && tp != 2 && tp != 4) throw InputError("bench: TP must be 1, 2 or 4 (Qwen3-Next: 16 / 32 heads)");
@@ -432,12 +465,12 @@ int run_bench(const BenchOptions& opt) {
       for (const std::string& layout : opt.layouts)
         for (const std::string& state : opt.states) {
           if (state != "bf16" && state != "fp32") throw InputError("bench: state must be bf16 or fp32, not " + state);
-          bench_config(opt, dev, copy_gbps, tp, B, layout, state, rows, status);
+          bench_config(opt, dev, copy_gbps, tp, B, layout, state, rows, floor_rows, status);
         }
   }
   const double copy_gbps_end = copy_ceiling_gbps(opt.copy_bytes);
   std::printf("copy ceiling at the end: %.1f GB/s\n", copy_gbps_end);
-  if (!opt.json_path.empty()) write_json(opt, dev, copy_gbps, copy_gbps_end, rows);
+  if (!opt.json_path.empty()) write_json(opt, dev, copy_gbps, copy_gbps_end, rows, floor_rows);
   return status;
 }
 

@@ -23,6 +23,9 @@ struct BenchOptions {
   std::string version;                        // build version, recorded in the JSON
   std::string revision;                       // git revision the numbers belong to
   uint64_t seed = 1;
+  // Programmatic dependent launches with early state reads (params.hpp), for the kernels and
+  // their floors; plain launches otherwise (as PERF.md's FLA figures were measured).
+  bool programmatic = false;
 };
 
 // Prints a table (one line per configuration and tile, the family's choice marked) and

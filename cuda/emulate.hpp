@@ -117,10 +117,9 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
 
     OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;
     for (int j = 0; j < BV; ++j) {
-      for (int i = 0; i < K; ++i) at(i, j) = at(i, j) * gates.decay;
       const C ks = reduce_over_k_emulated<Tr>(kr.data(), &at(0, j));
-      const C uk = rk * (gates.beta * (load_as_compute(vt_in[j]) - rk * ks));
-      for (int i = 0; i < K; ++i) at(i, j) = fma_c(uk, kr[i], at(i, j));
+      const C uk = update_coefficient(rk, gates, load_as_compute(vt_in[j]), ks);
+      for (int i = 0; i < K; ++i) at(i, j) = fma_c(uk, kr[i], at(i, j) * gates.decay);
       const C oj = reduce_over_k_emulated<Tr>(qr.data(), &at(0, j));
       ot[j] = store_from_compute<OutputT>(rq * oj);
     }

@@ -13,6 +13,25 @@ enum class PadMode : int { MinusOne, NonPositive };
 // long run on chip matches per-token storage exactly).
 enum class StateRound : int { None, Nearest, Stochastic };
 
+// floor(x / d) for 0 <= x < 2^31 by a multiply-high and a shift (divide_fast), for the
+// divisions by launch constants that locate a block: with s = ceil(log2 d) and
+// m = ceil(2^(31+s) / d), x m / 2^(31+s) = x / d + x e / 2^(31+s) with 0 <= e < 1, whose
+// error term is below 2^-s <= 1/d, so the floor is exact; m < 2^32. d = 1 is passed through.
+struct FastDivisor {
+  uint32_t d = 1, magic = 0;
+  int shift = 0;  // s - 1
+};
+inline FastDivisor make_fast_divisor(uint32_t d) {
+  FastDivisor f;
+  f.d = d;
+  if (d <= 1) return f;
+  int s = 0;
+  while ((uint64_t(1) << s) < d) ++s;
+  f.magic = static_cast<uint32_t>(((uint64_t(1) << (31 + s)) + d - 1) / d);
+  f.shift = s - 1;
+  return f;
+}
+
 struct RecurrentParams {
   int N = 0;   // sequences
   int H = 0;   // query/key heads
@@ -63,6 +82,20 @@ struct RecurrentParams {
   uint64_t seed = 0;        // stochastic rounding
   bool beta_bf16 = false;   // beta rounded to bf16 before use
   bool decay_bf16 = false;  // exp(g) rounded to bf16 before use
+
+  // Programmatic dependent launch (sm_90+, grid_dependency.cuh): the launch may begin while
+  // the previous kernel of the stream finishes; the kernel waits for it before it reads q,
+  // k, v or the gates and before it writes anything.
+  bool programmatic_launch = false;
+  // With programmatic_launch: the slots (cu_seqlens, state_indices, num_accepted), the
+  // state and the gate weights A_log and dt_bias are read before that wait, overlapping the previous kernel. Correct only when the
+  // previous kernel of the stream writes none of them (in serving it is the convolution
+  // that writes q, k, v); calls chained on one pool must leave it false.
+  bool early_state_reads = false;
+
+  // Set by the launch (launch.cuh) from V / BV, HV and HV / H: the divisions that locate a
+  // block (device only; the emulation divides).
+  FastDivisor tiles_divisor, heads_divisor, group_divisor;
 };
 
 }  // namespace gdn::kernels

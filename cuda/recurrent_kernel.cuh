@@ -2,21 +2,27 @@
 // over the tokens of its sequence with its K x BV slice of the state on chip (in registers
 // or in shared memory: state_tile.cuh), rounding it to the state type after every token.
 // T = 1 is decode; T <= 8 with per-token slots is speculative decode; long T is the drift
-// kernel; double is the on-GPU oracle. Each token is two passes over the tile: decay and
-// k . s, then the update, q . s, the storage rounding and the stores, vector by vector.
+// kernel; double is the on-GPU oracle. Each token is two passes over the tile: k . s, then
+// the decay and the update, q . s, the storage rounding and the stores, vector by vector.
 //
 // Decode is bound by per-block latency and by instruction issue (experiments/bv_tile): every
 // block pays a fixed cost per token (gates, norms, reductions) that its state elements
-// amortise, and waits for two dependent loads (slot index, then state). So: inputs as vector
-// loads issued before the slot-dependent state loads, one reciprocal per norm instead of a
-// division per element, bf16 rounding two elements per instruction with the packed words
-// stored as they are, no unpacking after the last token, and (shared tile) more resident
-// blocks per SM.
+// amortise, and waits for two dependent loads (slot index, then state). So: the block
+// located by multiplications, not divisions; inputs and the head's gate weights loaded
+// before the slot-dependent state loads, and the state first used after the gates and
+// norms, so that its latency hides them; k . s taken over the undecayed state (the decay
+// goes on the sums), so that it does not wait for the gates; one reciprocal per norm
+// instead of a division per element; the state kept packed as stored (bf16 pairs rounded
+// two per instruction) and written with one vector store per memory vector; and (shared
+// tile) more resident blocks per SM. With a programmatic launch the slot and state loads
+// may also precede the wait for the previous kernel (params.hpp).
 #pragma once
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 
+#include "grid_dependency.cuh"
 #include "kernel_traits.hpp"
 #include "params.hpp"
 #include "state_tile.cuh"
@@ -185,6 +191,20 @@ __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int 
   }
 }
 
+template <class C>
+struct HeadParams {
+  C A_log = C(0), dt_bias = C(0);  // raw gates only
+};
+template <class C>
+__device__ __forceinline__ HeadParams<C> load_head_params(const RecurrentParams& p, int hv) {
+  HeadParams<C> hp;
+  if (p.gate_mode == GateMode::Raw) {
+    hp.A_log = static_cast<const C*>(p.A_log)[hv];
+    hp.dt_bias = static_cast<const C*>(p.dt_bias)[hv];
+  }
+  return hp;
+}
+
 // raw_gates with its three independent exps in three lanes of the warp (exp(A_log),
 // exp(-b), exp(a + dt_bias)) and shuffled back: the same functions on the same arguments,
 // so the same bits as raw_gates, for two exp evaluations per warp instead of four.
@@ -233,26 +253,33 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   using StateT = typename Tr::StateT;
   using OutputT = typename Tr::OutputT;
   constexpr int kCols = Tr::kCols;
-  constexpr bool kBf16State = std::is_same_v<StateT, bf16>;
 
   const int tid = static_cast<int>(threadIdx.x);
   const int lane = tid % Tr::kWarpSize;
-  const int tiles = p.V / Tr::kBV;
-  const int vt = static_cast<int>(blockIdx.x % tiles);
-  const int hv = static_cast<int>((blockIdx.x / tiles) % p.HV);
-  const int n = static_cast<int>(blockIdx.x / tiles / p.HV);
+  // Block = (n HV + hv) tiles + vt, located by multiplications (FastDivisor): the first
+  // loads wait for these indices.
+  const uint32_t pair = divide_fast(blockIdx.x, p.tiles_divisor);  // n HV + hv
+  const int vt = static_cast<int>(blockIdx.x - pair * p.tiles_divisor.d);
+  const int n = static_cast<int>(divide_fast(pair, p.heads_divisor));
+  const int hv = static_cast<int>(pair - static_cast<uint32_t>(n) * p.heads_divisor.d);
   const int col0 = vt * Tr::kBV;
-  const int h = hv / (p.HV / p.H);
+  const int h = static_cast<int>(divide_fast(static_cast<uint32_t>(hv), p.group_divisor));
   const int tk = Tr::thread_k(tid), cg = Tr::thread_col_group(tid);
   OutputT* o = static_cast<OutputT*>(p.o);
 
-  // The first token's inputs go out before the slot lookup, so that their latency overlaps
-  // the dependent pair (state_indices, then the state).
+  // Inputs go out before the slot lookup, so that their latency overlaps the dependent pair
+  // (state_indices, then the state); with early_state_reads the pair goes first, before the
+  // wait for the previous kernel of the stream (params.hpp), and the inputs after it.
+  if (p.programmatic_launch) {
+    allow_dependent_launch();
+    if (!p.early_state_reads) wait_for_previous_grid();
+  }
   const int first = p.cu_seqlens ? p.cu_seqlens[n] : n * p.tokens_per_seq;
   TokenInputs<Tr> in;
-  load_token<Tr>(p, first, h, hv, col0, tk, cg, lane, in);
+  if (!p.early_state_reads) load_token<Tr>(p, first, h, hv, col0, tk, cg, lane, in);
   const SequenceSlots seq = sequence_slots(p, n);
   if (seq.padded) {  // no state access, output zero
+    if (p.early_state_reads) wait_for_previous_grid();
     for (int t = seq.begin; t < seq.end; ++t)
       for (int j = tid; j < Tr::kBV; j += Tr::kThreads)
         o[t * p.o_token_stride + hv * p.o_head_stride + col0 + j] = store_from_compute<OutputT>(C(0));
@@ -264,17 +291,22 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   __shared__ std::conditional_t<Tr::kSharedTile, SharedTileStorage<Tr>, char> tile_storage;
   auto tile = [&] {
     if constexpr (Tr::kSharedTile) {
-      return SharedTile<Tr>{tile_storage, tid};
+      return StateTile<Tr, SharedVectors<Tr>>{{tile_storage, tid}};
     } else {
-      return RegisterTile<Tr>{};
+      return StateTile<Tr, RegisterVectors<Tr>>{};
     }
   }();
-  tile.load(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg, tid);
+  tile.load(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg);
+  // The head's gate parameters (weights), loaded once with the state, not in the token
+  // loop where they would be a dependent load on the way to the gates.
+  const HeadParams<C> head_params = load_head_params<C>(p, hv);
+  if (p.early_state_reads) {
+    wait_for_previous_grid();
+    load_token<Tr>(p, first, h, hv, col0, tk, cg, lane, in);
+  }
 
   __shared__ C red[2][Tr::kWarpsK > 1 ? Tr::kWarpsK * Tr::kBV : 1];  // [2][kWarpsK, kBV]
   const C scale = static_cast<C>(p.scale);
-  const C* A_log = static_cast<const C*>(p.A_log);
-  const C* dt_bias = static_cast<const C*>(p.dt_bias);
 
   for (int t = seq.begin; t < seq.end; ++t) {
     if (t != seq.begin) load_token<Tr>(p, t, h, hv, col0, tk, cg, lane, in);
@@ -295,55 +327,48 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     ssk = butterfly_sum<C, Tr::kNormLanes, 1>(ssk);
     const C rq = norm_factor(p.norm, ssq, scale), rk = norm_factor(p.norm, ssk, C(1));
     const Gates<C> gates = p.gate_mode == GateMode::Raw
-                               ? raw_gates_lanes(A_log[hv], dt_bias[hv], in.gate0, in.gate1, p.beta_bf16, p.decay_bf16, lane)
+                               ? raw_gates_lanes(head_params.A_log, head_params.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16, lane)
                                : finish_gates(in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
+    tile.wait();  // the state is first needed here: its load overlaps the gates and norms
 
-    // Pass 1: S' = exp(g) S; k^ . s', each column's chain over the thread's rows in order
-    // (vectors in order visit a column's rows in increasing order, in either layout).
+    // Pass 1: k . s over the state before the decay (update_coefficient applies it to the
+    // sum), each column's chain over the thread's rows in order (vectors in order visit a
+    // column's rows in increasing order, in either layout).
     C acc[kCols];
 #pragma unroll
     for (int c = 0; c < kCols; ++c) acc[c] = C(0);
-    tile.pass(
-        [&](int vi, C(&x)[Tr::kVec]) {
+    tile.read_pass([&](int vi, const C(&x)[Tr::kVec]) {
 #pragma unroll
-          for (int e = 0; e < Tr::kVec; ++e) {
-            const int r = Tr::vec_r(vi, e), c = Tr::vec_c(vi, e);
-            x[e] = x[e] * gates.decay;
-            acc[c] = fma_c(in.k[r], x[e], acc[c]);
-          }
-        },
-        decltype(tile)::kKeepsPass1);
+      for (int e = 0; e < Tr::kVec; ++e) acc[Tr::vec_c(vi, e)] = fma_c(in.k[Tr::vec_r(vi, e)], x[e], acc[Tr::vec_c(vi, e)]);
+    });
     if constexpr (Tr::kWarpsK == 1) {
       reduce_scatter<Tr>(acc, tk);
       all_gather<Tr>(acc, tk);
     } else {
       reduce_over_k<Tr>(acc, red[0], tid, cg);
     }
-    // Pass 2: u = beta (v - S'^T k^); S = S' + k^ u^T; q~ . s; the storage rounding of the
-    // state and its stores: after every token to its slot (speculative decode), or once
-    // after the last token to the slot it was read from.
+    // Pass 2: S = exp(g) S + k^ u^T; q~ . s; the storage rounding of the state and its
+    // stores: after every token to its slot (speculative decode), or once after the last
+    // token to the slot it was read from.
     C uk[kCols];
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
-      uk[c] = rk * (gates.beta * (in.v[c] - rk * acc[c]));
+      uk[c] = update_coefficient(rk, gates, in.v[c], acc[c]);
       acc[c] = C(0);
     }
     const int32_t slot = seq.per_token ? token_slot(p, n, seq, t) : (last ? seq.read_slot : -1);
     StateT* head = pool + (slot >= 0 ? slot * p.state_slot_stride + head_offset : 0);
-    tile.pass(
+    tile.update_pass(
         [&](int vi, C(&x)[Tr::kVec]) {
 #pragma unroll
           for (int e = 0; e < Tr::kVec; ++e) {
             const int r = Tr::vec_r(vi, e), c = Tr::vec_c(vi, e);
-            if constexpr (!decltype(tile)::kKeepsPass1) x[e] = x[e] * gates.decay;
-            x[e] = fma_c(uk[c], in.k[r], x[e]);
+            x[e] = fma_c(uk[c], in.k[r], x[e] * gates.decay);
             acc[c] = fma_c(in.q[r], x[e], acc[c]);
           }
           const Raw<Tr> rounded = round_to_state<Tr>(x, vi, t, hv, p, col0, tk, cg);
-          if (slot >= 0) *reinterpret_cast<Raw<Tr>*>(head + vector_offset<Tr>(p.V, col0, tk, cg, vi)) = rounded;
-          if constexpr (kBf16State) {
-            if (!last) unpack<StateT, Tr::kVec>(rounded, x);
-          }
+          if (slot >= 0) store_vector(head + vector_offset<Tr>(p.V, col0, tk, cg, vi), rounded);
+          return rounded;
         },
         !last);
 

@@ -231,6 +231,32 @@ void bind(Staged& s, void* const (&base)[Staged::kSlots], const int32_t* cu, con
   p.o = base[Staged::kO];
 }
 
+// The launch of token t of a call of T tokens per sequence (sequence n's token t is token
+// n T + t): every sequence's token t, one token per sequence, by pointer offsets and token
+// strides T times longer; no copy. Inputs and o are in the input type, g in the compute type.
+kernels::RecurrentParams token_launch(kernels::RecurrentParams p, int64_t T, int64_t t, size_t input_bytes,
+                                      size_t compute_bytes) {
+  auto at = [&](const void* base, int64_t stride, size_t elem) -> const void* {
+    return base ? static_cast<const unsigned char*>(base) + static_cast<size_t>(t * stride) * elem : nullptr;
+  };
+  p.cu_seqlens = nullptr;
+  p.tokens_per_seq = 1;
+  p.q = at(p.q, p.q_token_stride, input_bytes);
+  p.k = at(p.k, p.k_token_stride, input_bytes);
+  p.v = at(p.v, p.v_token_stride, input_bytes);
+  p.a = at(p.a, p.gate_token_stride, input_bytes);
+  p.b = at(p.b, p.gate_token_stride, input_bytes);
+  p.beta = at(p.beta, p.gate_token_stride, input_bytes);
+  p.g = at(p.g, p.gate_token_stride, compute_bytes);
+  p.o = const_cast<void*>(at(p.o, p.o_token_stride, input_bytes));
+  p.q_token_stride *= T;
+  p.k_token_stride *= T;
+  p.v_token_stride *= T;
+  p.gate_token_stride *= T;
+  p.o_token_stride *= T;
+  return p;
+}
+
 Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
   Outputs out;
   out.o = decoded(s.input_elem, s.bytes[Staged::kO], {in.num_tokens(), c.HV, c.V});
@@ -410,6 +436,19 @@ void check_launchable(const Variant& v, const Config& c, const Inputs& in, const
   if ((o.beta_bf16 || o.decay_bf16) && v.state == Dtype::F64)
     throw InputError(who + "beta/decay bf16 rounding is an option of the float kernels, not of the float64 oracle kernel");
   if (o.packed_row_pad < 0) throw InputError(who + "packed row padding must be >= 0");
+  if (o.early_state_reads && !o.programmatic_launch)
+    throw InputError(who + "early state reads are an option of programmatic launches");
+  if (o.early_state_reads && o.launch_per_token)
+    throw InputError(who + "early state reads with one launch per token would read a state the previous launch has not written");
+  if (o.launch_per_token) {
+    if (in.speculative()) throw InputError(who + "one launch per token takes no speculative slots (num_accepted)");
+    const int64_t T = in.num_sequences() > 0 ? in.cu_seqlens[1] - in.cu_seqlens[0] : 0;
+    for (int64_t n = 0; n < in.num_sequences(); ++n)
+      if (in.cu_seqlens[n + 1] - in.cu_seqlens[n] != T)
+        throw InputError(who + "one launch per token needs the same number of tokens in every sequence (sequence " +
+                         std::to_string(n) + " has " + std::to_string(in.cu_seqlens[n + 1] - in.cu_seqlens[n]) +
+                         ", sequence 0 has " + std::to_string(T) + ")");
+  }
   const Variant& b = build_for(v, o);
   if (!kernels::find_launch(key_of(b)) || !kernels::find_emulation(key_of(b))) throw InputError(who + "not compiled");
 }
@@ -443,8 +482,19 @@ Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const Ke
   };
   const DeviceBuffer cu = upload(s.cu_seqlens), idx = upload(s.state_indices), acc = upload(s.num_accepted);
   bind(s, base, cu.get<int32_t>(), idx.get<int32_t>(), acc.get<int32_t>(), o, c.H, c.K);
-  kernels::find_launch(key_of(build_for(v, o)))(s.p, nullptr);
-  GDN_CUDA_CHECK(cudaDeviceSynchronize());
+  s.p.programmatic_launch = o.programmatic_launch;
+  s.p.early_state_reads = o.early_state_reads;
+  const kernels::LaunchFn launch = kernels::find_launch(key_of(build_for(v, o)));
+  cudaStream_t stream;
+  GDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  if (o.launch_per_token) {
+    const int64_t N = in.num_sequences(), T = N > 0 ? in.num_tokens() / N : 0;
+    for (int64_t t = 0; t < T; ++t) launch(token_launch(s.p, T, t, elem_bytes(s.input_elem), s.state_elem == Elem::F64 ? 8 : 4), stream);
+  } else {
+    launch(s.p, stream);
+  }
+  GDN_CUDA_CHECK(cudaStreamSynchronize(stream));
+  GDN_CUDA_CHECK(cudaStreamDestroy(stream));
   for (int slot : {Staged::kO, Staged::kState})
     GDN_CUDA_CHECK(cudaMemcpy(s.bytes[slot].data(), dev[slot].get(), s.bytes[slot].size(), cudaMemcpyDeviceToHost));
   return collect(s, c, in);

@@ -1,22 +1,23 @@
 // Where a block keeps its K x BV tile of the state between the passes of a token: in
-// registers (RegisterTile) or in shared memory (SharedTile). The thread map, the order of
-// every operation and so the bits are the same in both (the CPU emulation does not know
-// which); what differs is what limits how many blocks an SM holds.
+// registers (RegisterVectors) or in shared memory (SharedVectors), in both as the thread's
+// memory vectors exactly as the pool stores them (bf16 stays packed), unpacked to compute
+// type in every pass. The thread map, the order of every operation and so the bits are the
+// same in both (the CPU emulation does not know which); what differs is what limits how many
+// blocks an SM holds.
 //
-// RegisterTile: kRows x kCols values per thread in registers. The tile costs 64 registers
-// per thread (bf16 or fp32 state), so a multiprocessor holds few blocks, and each block
-// waits for its slot index and then its state: few bytes in flight per SM (experiments/bv_tile).
-// SharedTile: the thread's vectors in shared memory, copied there with cp.async as they are
-// stored (bf16 stays bf16), read back by the same thread in each pass. Registers drop to what
-// the token's inputs and sums need, so several times more blocks (and bytes in flight) fit
-// on an SM; the cost is one shared-memory read per vector per pass, and the decay applied
-// twice (pass 1 cannot write decayed values back into a bf16 tile; recomputing them gives
-// the same bits).
+// Registers: kVectors raw vectors per thread (a 64-element tile: 32 registers in bf16, 64
+// in fp32); the loads are consumed at the first pass, after the gates and norms.
+// Shared memory: the same vectors copied there with cp.async, read back by the same thread
+// in each pass. Registers drop to what the token's inputs and sums need, so several times
+// more blocks (and bytes in flight) fit on an SM; the cost is a shared-memory read per vector
+// per pass.
 //
-// Interface: load(...) fills the tile from global memory; pass(f, write_back) calls
-// f(vi, x) for each of the thread's memory vectors vi with x[kVec] its values in compute
-// type, and keeps what f leaves in x when write_back (a RegisterTile always keeps it);
-// kKeepsPass1 says whether pass 1's values (the decayed state) are what pass 2 starts from.
+// StateTile<Tr, Where>: load(...) starts filling the tile from global memory and wait()
+// waits for it (call it where the state is first needed: a no-op for registers, whose loads
+// are waited for at first use); read_pass(f) calls f(vi, x) for each of the thread's memory
+// vectors vi with x[kVec] its values in compute type; update_pass(f, keep) does the same
+// with f returning the vector in storage form, which the tile keeps when `keep` (registers
+// always keep it).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -69,6 +70,14 @@ __device__ __forceinline__ Raw<Tr> pack_nearest(const typename Tr::ComputeT (&x)
   return u.raw;
 }
 
+// Stores one memory vector with a single vector instruction (st.global.v4 / v2). A plain
+// store of the Raw<Tr> value is split by the compiler into 32-bit stores (4x the store
+// instructions and partial-sector writes).
+template <class RawT>
+__device__ __forceinline__ void store_vector(void* p, const RawT& r) {
+  __stwb(reinterpret_cast<RawT*>(p), r);
+}
+
 // Offset in a head of the thread's memory vector vi (kVec elements).
 template <class Tr>
 __device__ __forceinline__ int64_t vector_offset(int V, int col0, int tk, int cg, int vi) {
@@ -76,31 +85,27 @@ __device__ __forceinline__ int64_t vector_offset(int V, int col0, int tk, int cg
 }
 
 template <class Tr>
-struct RegisterTile {
-  using C = typename Tr::ComputeT;
-  static constexpr bool kKeepsPass1 = true;
-  C s[Tr::kRows][Tr::kCols];
+struct RegisterVectors {
+  // Registers keep the updated vectors even after the last token: a move that costs nothing,
+  // where a conditional keep would hold the old vectors live through the whole pass.
+  static constexpr bool kAlwaysKeep = true;
+  Raw<Tr> v[Tr::kVectors];
 
-  __device__ __forceinline__ void load(const typename Tr::StateT* head, int V, int col0, int tk, int cg, int /*tid*/) {
+  __device__ __forceinline__ Raw<Tr>& at(int vi) { return v[vi]; }
+  __device__ __forceinline__ void load(const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
 #pragma unroll
-    for (int vi = 0; vi < Tr::kVectors; ++vi) {
-      const Raw<Tr> raw = *reinterpret_cast<const Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi));
-      C x[Tr::kVec];
-      unpack<typename Tr::StateT, Tr::kVec>(raw, x);
-#pragma unroll
-      for (int e = 0; e < Tr::kVec; ++e) s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)] = x[e];
-    }
+    for (int vi = 0; vi < Tr::kVectors; ++vi)
+      v[vi] = *reinterpret_cast<const Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi));
   }
-  template <class F>
-  __device__ __forceinline__ void pass(F&& f, bool /*write_back*/) {
+  __device__ __forceinline__ void wait() {}
+  // Unpack the vectors again in every pass: without this barrier the compiler keeps one
+  // pass's unpacked values for the next, twice the registers (spills under the cap).
+  __device__ __forceinline__ void begin_pass() {
 #pragma unroll
     for (int vi = 0; vi < Tr::kVectors; ++vi) {
-      C x[Tr::kVec];
+      uint32_t* w = reinterpret_cast<uint32_t*>(&v[vi]);
 #pragma unroll
-      for (int e = 0; e < Tr::kVec; ++e) x[e] = s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)];
-      f(vi, x);
-#pragma unroll
-      for (int e = 0; e < Tr::kVec; ++e) s[Tr::vec_r(vi, e)][Tr::vec_c(vi, e)] = x[e];
+      for (int i = 0; i < Tr::kVecBytes / 4; ++i) asm volatile("" : "+r"(w[i]));
     }
   }
 };
@@ -128,29 +133,46 @@ struct SharedTileStorage {
 };
 
 template <class Tr>
-struct SharedTile {
-  using C = typename Tr::ComputeT;
-  static constexpr bool kKeepsPass1 = false;
+struct SharedVectors {
+  static constexpr bool kAlwaysKeep = false;  // no shared-memory stores after the last token
   SharedTileStorage<Tr>& st;
   int tid;
 
-  __device__ __forceinline__ void load(const typename Tr::StateT* head, int V, int col0, int tk, int cg, int) {
+  __device__ __forceinline__ Raw<Tr>& at(int vi) { return st.v[vi][tid]; }
+  __device__ __forceinline__ void load(const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
 #pragma unroll
     for (int vi = 0; vi < Tr::kVectors; ++vi)
       copy_async<Tr::kVecBytes>(&st.v[vi][tid], head + vector_offset<Tr>(V, col0, tk, cg, vi));
-    copy_async_wait_all();
   }
+  __device__ __forceinline__ void wait() { copy_async_wait_all(); }
+  // Read the tile again in every pass: without this the compiler may keep one pass's values
+  // in registers for the next, which is what this storage exists to avoid.
+  __device__ __forceinline__ void begin_pass() { asm volatile("" ::: "memory"); }
+};
+
+template <class Tr, class Where>
+struct StateTile : Where {
+  using C = typename Tr::ComputeT;
+
   template <class F>
-  __device__ __forceinline__ void pass(F&& f, bool write_back) {
-    // Read the tile again in every pass: without this the compiler may keep pass 1's
-    // values in registers for pass 2, which is what this tile exists to avoid.
-    asm volatile("" ::: "memory");
+  __device__ __forceinline__ void read_pass(F&& f) {
+    this->begin_pass();
 #pragma unroll
     for (int vi = 0; vi < Tr::kVectors; ++vi) {
       C x[Tr::kVec];
-      unpack<typename Tr::StateT, Tr::kVec>(st.v[vi][tid], x);
+      unpack<typename Tr::StateT, Tr::kVec>(this->at(vi), x);
       f(vi, x);
-      if (write_back) st.v[vi][tid] = pack_nearest<Tr>(x);
+    }
+  }
+  template <class F>
+  __device__ __forceinline__ void update_pass(F&& f, bool keep) {
+    this->begin_pass();
+#pragma unroll
+    for (int vi = 0; vi < Tr::kVectors; ++vi) {
+      C x[Tr::kVec];
+      unpack<typename Tr::StateT, Tr::kVec>(this->at(vi), x);
+      const Raw<Tr> stored = f(vi, x);
+      if (keep || Where::kAlwaysKeep) this->at(vi) = stored;
     }
   }
 };

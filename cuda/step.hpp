@@ -57,6 +57,26 @@ GDN_HD C norm_factor(NormMode mode, C sum_squares, C numerator) {
   return mode == NormMode::None ? numerator : div_c(numerator, norm_denominator(mode, sum_squares));
 }
 
+// The column's update coefficient rk u_j, from k . s_j over the state before the decay:
+// u_j = beta (v_j - exp(g) (k^ . s_j)) with k^ . s_j = rk (k . s_j); exp(g) multiplies the
+// sum rather than every element (the same value, one rounding instead of K), so that k . s
+// needs no gate and overlaps the gates' computation.
+template <class C>
+GDN_HD C update_coefficient(C rk, const Gates<C>& gates, C v, C k_dot_s) {
+  return rk * (gates.beta * (v - rk * (gates.decay * k_dot_s)));
+}
+
+// floor(x / f.d) for 0 <= x < 2^31 (params.hpp, FastDivisor).
+GDN_HD uint32_t divide_fast(uint32_t x, const FastDivisor& f) {
+  if (f.d <= 1) return x;
+#if defined(__CUDA_ARCH__)
+  const uint32_t high = __umulhi(x, f.magic);
+#else
+  const uint32_t high = static_cast<uint32_t>((static_cast<uint64_t>(x) * f.magic) >> 32);
+#endif
+  return high >> f.shift;
+}
+
 GDN_HD bool is_pad(PadMode mode, int32_t index) { return mode == PadMode::MinusOne ? index == -1 : index <= 0; }
 
 // Element counter of stochastic rounding, as reference/recurrent.hpp defines it.

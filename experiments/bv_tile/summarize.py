@@ -53,8 +53,9 @@ def main():
             r["chosen"] = picks.get((r["tp"], r["batch"], family)) == r["variant"]
     rows = [r for r in bench["results"] if r["check_ok"]]
     failed = [r for r in bench["results"] if not r["check_ok"]]
+    launch = bench.get("launch", "plain")
     print(f"# {bench['device']['name']}, revision {bench['revision']}, copy ceiling {bench['copy_gbps']:.0f} GB/s "
-          f"(end of run {bench['copy_gbps_end']:.0f}), median of {bench['replays']} graph replays")
+          f"(end of run {bench['copy_gbps_end']:.0f}), median of {bench['replays']} graph replays, {launch} launches")
     if failed:
         print(f"\n{len(failed)} variants FAILED their correctness check: " +
               ", ".join(f"{r['variant']} TP{r['tp']} B{r['batch']}" for r in failed))
@@ -115,6 +116,22 @@ def main():
               f"{'' if tgt is None else f'{tgt:.0f}%'} | {'' if fla is None else f'{fla:.2f}'} | "
               f"{best['variant']} ({best['us_median']:.2f}) | {'; '.join(notes) if notes else 'ok'} |")
     print(f"\n{misses} configurations miss a target")
+
+    floors = {(f["tp"], f["batch"], f["layout"], f["state"]): f for f in bench.get("floors", [])}
+    if floors:
+        print("\n## Floors of the same run: an empty kernel with the chosen grid, and the slot + state round trip "
+              "(reads each sequence's slot, then its state, writes it back: nothing else), us per launch")
+        print("| TP | B | layout | state | chosen us | empty kernel us | round trip us (% copy) | chosen / round trip |")
+        print("|---|---|---|---|---|---|---|---|")
+        for key in sorted(by_cfg):
+            chosen = [r for r in by_cfg[key] if r["chosen"]]
+            f = floors.get(key)
+            if not chosen or not f:
+                continue
+            c = chosen[0]
+            pct = 100.0 * f["state_bytes_moved"] / (f["round_trip_us"] * 1e-6) * 1e-9 / bench["copy_gbps"]
+            print(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {c['us_median']:.2f} | {f['empty_us']:.2f} | "
+                  f"{f['round_trip_us']:.2f} ({pct:.0f}%) | {c['us_median'] / f['round_trip_us']:.2f} |")
     return 0
 
 

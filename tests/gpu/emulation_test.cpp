@@ -72,6 +72,23 @@ TEST_CASE("exp_c and log1p_c are within 1 ulp of the exact value", "[numerics]")
   CHECK(std::abs(static_cast<long double>(sub) - std::exp(-100.0L)) <= std::ldexp(1.0L, -149));
 }
 
+TEST_CASE("fast divisors (the kernel's block location) equal integer division", "[numerics]") {
+  std::mt19937 rng(seed_for("divisors"));
+  std::uniform_int_distribution<uint32_t> any(0, 0x7fffffffu);
+  for (uint32_t d = 1; d <= 4096; ++d) {
+    const kernels::FastDivisor f = kernels::make_fast_divisor(d);
+    auto check = [&](uint32_t x) {
+      if (kernels::divide_fast(x, f) != x / d) FAIL("floor(" << x << " / " << d << ") = " << x / d << ", fast divisor gives " << kernels::divide_fast(x, f));
+    };
+    for (uint32_t x = 0; x < 3 * d + 2; ++x) check(x);              // small quotients, every remainder
+    for (uint32_t q : {1u << 16, (0x7fffffffu / d) - 1, 0x7fffffffu / d})  // near the largest dividends
+      for (uint32_t r = 0; r < d && q * uint64_t(d) + r <= 0x7fffffffu; r += (d > 64 ? d / 64 : 1)) check(q * d + r);
+    check(0x7fffffffu);
+    for (int i = 0; i < 64; ++i) check(any(rng));
+  }
+  SUCCEED("4096 divisors");
+}
+
 TEST_CASE("kernel bf16 rounding, stochastic rounding and RNG equal reference/rounding.hpp", "[numerics][rounding]") {
   // Every float bit pattern with a stride coprime to 2^32 (about 16.8M patterns, all classes:
   // zeros, subnormals, normals, ties, infinities, NaNs), plus the hand-picked edge cases.
@@ -118,16 +135,9 @@ TEST_CASE("emulated precision options stay within their error model", "[emulatio
     shape.V = 32;
     shape.HV = 2;
     const gpu::Variant v = gpu::find_variant(family, shape, 1);
-    Config c = shape;
-    c.H = 1;
-    c.layout = v.layout;
-    GenerateOptions o;
-    o.config = c;
-    o.N = 2;
-    o.T = 40;
-    o.state_dtype = Dtype::BF16;
-    o.seed = seed_for("options");
-    const Inputs in = generate_inputs(o);
+    const KernelCase kc = plain_case(v, 1, shape.HV, shape.V, 2, 40, seed_for("options"));
+    const Config& c = kc.config;
+    const Inputs& in = kc.inputs;
     gpu::KernelOptions opt;
     opt.stochastic_rounding = true;
     opt.seed = 99;
@@ -147,17 +157,10 @@ TEST_CASE("emulation: one call of T tokens equals T calls of one token", "[emula
     shape.V = 32;
     shape.HV = 2;
     const gpu::Variant v = gpu::find_variant(family, shape, 1);
-    Config c = shape;
-    c.H = 1;
-    c.layout = v.layout;
     const int64_t N = 2, T = 7;
-    GenerateOptions o;
-    o.config = c;
-    o.N = N;
-    o.T = T;
-    o.state_dtype = v.state;
-    o.seed = seed_for("steps");
-    const Inputs in = generate_inputs(o);
+    const KernelCase kc = plain_case(v, 1, shape.HV, shape.V, N, T, seed_for("steps"));
+    const Config& c = kc.config;
+    const Inputs& in = kc.inputs;
     const StepwiseEquality eq =
         stepwise_equals_whole(c, in, N, T, [&](const Inputs& x) { return gpu::run_emulation(v, c, x); });
     INFO(v.name);
@@ -216,6 +219,18 @@ TEST_CASE("shapes and options a kernel cannot take are refused before launch", "
   CHECK_THROWS_WITH(gpu::run_emulation(f32, f32_case.config, f32_case.inputs, sr),
                     Catch::Matchers::Contains("stochastic rounding needs a bf16 state"));
   CHECK_THROWS_WITH(gpu::find_variant("vk-bf17", shape, 1), Catch::Matchers::Contains("unknown name 'vk-bf17'"));
+  // Launch options that would race or do not apply.
+  gpu::KernelOptions early;
+  early.early_state_reads = true;
+  refused(kc.config, kc.inputs, early, "early state reads are an option of programmatic launches");
+  early.programmatic_launch = early.launch_per_token = true;
+  refused(kc.config, kc.inputs, early, "would read a state the previous launch has not written");
+  gpu::KernelOptions per_token;
+  per_token.launch_per_token = true;
+  const KernelCase varlen = make_case(v, Scenario::Varlen, 3);
+  refused(varlen.config, varlen.inputs, per_token, "the same number of tokens in every sequence (sequence 1 has 1");
+  const KernelCase spec = make_case(v, Scenario::Speculative, 4);
+  refused(spec.config, spec.inputs, per_token, "takes no speculative slots");
   // An invalid call is refused by the reference's validator with its message.
   Inputs dup = kc.inputs;
   dup.state_indices[1] = dup.state_indices[0] == -1 ? dup.state_indices[2] : dup.state_indices[0];

@@ -91,6 +91,29 @@ inline KernelCase make_case(const gpu::Variant& v, Scenario s, uint64_t seed, in
   return kc;
 }
 
+// N sequences of T tokens, sequence n in slot n, at (H, HV, the variant's K, V), inputs and
+// state on the grid of the variant's dtypes: the long runs and the per-token tests.
+inline KernelCase plain_case(const gpu::Variant& v, int64_t H, int64_t HV, int64_t V, int64_t N, int64_t T,
+                             uint64_t seed) {
+  KernelCase kc;
+  Config& c = kc.config;
+  c.H = H;
+  c.HV = HV;
+  c.K = v.K;
+  c.V = V;
+  c.layout = v.layout;
+  GenerateOptions o;
+  o.config = c;
+  o.N = N;
+  o.T = T;
+  o.input_dtype = v.input;
+  o.params_dtype = v.state == Dtype::F64 ? Dtype::F64 : Dtype::F32;
+  o.state_dtype = v.state;
+  o.seed = seed;
+  kc.inputs = generate_inputs(o);
+  return kc;
+}
+
 inline bool same_bits(const Tensor& a, const Tensor& b) {
   return a.shape == b.shape && std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(double)) == 0;
 }

@@ -82,21 +82,9 @@ TEST_CASE("float64 kernel agrees with the reference within 1e-13, decode and a l
   for (const gpu::Variant& v : gpu::variants()) {
     if (v.profile != Profile::Fp64) continue;
     const KernelCase decode = make_case(v, Scenario::Decode, seed_for("fp64-decode"), 4, 8, 128);
-    Config c;
-    c.H = 1;
-    c.HV = 2;
-    c.K = 128;
-    c.V = 32;
-    c.layout = v.layout;
-    GenerateOptions o;
-    o.config = c;
-    o.N = 1;
-    o.T = 20000;
-    o.input_dtype = o.params_dtype = o.state_dtype = Dtype::F64;
-    o.seed = seed_for("fp64-long");
-    const Inputs long_in = generate_inputs(o);
+    const KernelCase long_run = plain_case(v, 1, 2, 32, 1, 20000, seed_for("fp64-long"));
     for (const auto& [cfg, in, what] : {std::tuple<Config, Inputs, const char*>{decode.config, decode.inputs, "decode"},
-                                        std::tuple<Config, Inputs, const char*>{c, long_in, "T=20000"}}) {
+                                        std::tuple<Config, Inputs, const char*>{long_run.config, long_run.inputs, "T=20000"}}) {
       const Outputs out = gpu::run_device(v, cfg, in);
       const Outputs ref = reference(cfg, in);
       const double eo = rel_diff(out.o, ref.o), es = rel_diff(out.state, ref.state);
@@ -114,19 +102,7 @@ TEST_CASE("long run: T = 100000 on chip with bf16 stochastic rounding, beta and 
   // within the error model along the whole trajectory.
   for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32"}) {
     const gpu::Variant& v = by_name(name);
-    Config c;
-    c.H = 1;
-    c.HV = 1;
-    c.K = 128;
-    c.V = 32;
-    c.layout = v.layout;
-    GenerateOptions o;
-    o.config = c;
-    o.N = 1;
-    o.T = 100000;
-    o.state_dtype = Dtype::BF16;
-    o.seed = seed_for("long-run");
-    KernelCase kc{c, generate_inputs(o), {}};
+    KernelCase kc = plain_case(v, 1, 1, 32, 1, 100000, seed_for("long-run"));
     kc.options.stochastic_rounding = true;
     kc.options.seed = 2024;
     kc.options.beta_bf16 = true;
@@ -140,27 +116,47 @@ TEST_CASE("long run: T = 100000 on chip with bf16 stochastic rounding, beta and 
 TEST_CASE("device: one call of T tokens equals T calls of one token", "[gpu]") {
   for (const char* name : {"vk-bf16-bf16state-bv16", "kv-bf16-bf16state-bv64", "vk-bf16-fp32state-bv32"}) {
     const gpu::Variant& v = by_name(name);
-    Config c;
-    c.H = 2;
-    c.HV = 4;
-    c.K = 128;
-    c.V = 64;
-    c.layout = v.layout;
     const int64_t N = 3, T = 9;
-    GenerateOptions o;
-    o.config = c;
-    o.N = N;
-    o.T = T;
-    o.state_dtype = v.state;
-    o.seed = seed_for("device-steps");
-    const Inputs in = generate_inputs(o);
-    const StepwiseEquality eq =
-        stepwise_equals_whole(c, in, N, T, [&](const Inputs& x) { return gpu::run_device(v, c, x); });
+    const KernelCase kc = plain_case(v, 2, 4, 64, N, T, seed_for("device-steps"));
+    const StepwiseEquality eq = stepwise_equals_whole(kc.config, kc.inputs, N, T,
+                                                      [&](const Inputs& x) { return gpu::run_device(v, kc.config, x); });
     std::printf("%s: %lld tokens in one call vs one call per token: o %s, state %s\n", v.name.c_str(),
                 static_cast<long long>(T), eq.outputs ? "equal" : "DIFFERENT", eq.state ? "equal" : "DIFFERENT");
     INFO(v.name);
     CHECK(eq.outputs);
     CHECK(eq.state);
+  }
+}
+
+TEST_CASE("device: chained one-token launches, plain and programmatic, equal one T-token launch", "[gpu][sanitize]") {
+  // The serving loop: T launches back to back on one pool, no host synchronisation. A
+  // programmatic launch starts before its predecessor ends and must wait for it before it
+  // reads the state that predecessor writes: a missing wait reads a stale state here.
+  // Early state reads are checked on one launch (they are refused for chained ones).
+  for (const char* name : {"vk-bf16-bf16state-bv8", "vk-bf16-bf16state-bv16-sh", "kv-bf16-bf16state-bv32",
+                           "kv-bf16-bf16state-bv64-sh", "vk-bf16-fp32state-bv16", "kv-bf16-fp32state-bv8"}) {
+    const gpu::Variant& v = by_name(name);
+    const int64_t N = 48, T = 8;
+    const KernelCase kc = plain_case(v, 4, 8, 128, N, T, seed_for("chained", N));
+    const Outputs whole = gpu::run_device(v, kc.config, kc.inputs);
+    for (const bool programmatic : {false, true}) {
+      gpu::KernelOptions chained;
+      chained.launch_per_token = true;
+      chained.programmatic_launch = programmatic;
+      const Outputs out = gpu::run_device(v, kc.config, kc.inputs, chained);
+      const bool o_same = same_bits(out.o, whole.o), s_same = same_bits(out.state, whole.state);
+      std::printf("%s: %lld chained %s launches vs one: o %s, state %s\n", v.name.c_str(), static_cast<long long>(T),
+                  programmatic ? "programmatic" : "plain", o_same ? "equal" : "DIFFERENT", s_same ? "equal" : "DIFFERENT");
+      INFO(v.name << (programmatic ? " programmatic" : " plain"));
+      CHECK(o_same);
+      CHECK(s_same);
+    }
+    gpu::KernelOptions early;
+    early.programmatic_launch = early.early_state_reads = true;
+    const Outputs out = gpu::run_device(v, kc.config, kc.inputs, early);
+    INFO(v.name << " early state reads");
+    CHECK(same_bits(out.o, whole.o));
+    CHECK(same_bits(out.state, whole.state));
   }
 }
 

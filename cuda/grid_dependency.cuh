@@ -1,0 +1,42 @@
+// Programmatic dependent launch (sm_90+): a kernel launched with the
+// ProgrammaticStreamSerialization attribute may start while the previous kernel of its
+// stream is still finishing. Each block says when the next kernel may start
+// (allow_dependent_launch) and waits for the previous one to complete, its writes visible,
+// before it touches what that kernel may write (wait_for_previous_grid). Both are no-ops for
+// a kernel launched without the attribute and on GPUs older than sm_90.
+#pragma once
+#include <cuda_runtime.h>
+
+namespace gdn::kernels {
+
+__device__ __forceinline__ void allow_dependent_launch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void wait_for_previous_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+// Launches kernel<<<grid, block, 0, stream>>>(args...), as a programmatic dependent launch
+// when `programmatic`.
+template <class... KernelArgs, class... Args>
+cudaError_t launch_kernel(void (*kernel)(KernelArgs...), dim3 grid, dim3 block, cudaStream_t stream, bool programmatic,
+                          Args&&... args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = 0;
+  config.stream = stream;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = &attribute;
+  config.numAttrs = programmatic ? 1 : 0;
+  return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+}
+
+}  // namespace gdn::kernels
