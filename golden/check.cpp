@@ -25,18 +25,6 @@ std::string num(double x) {
   return fmt("%.3e", x);
 }
 
-// [.., A, B] -> [.., B, A]
-Tensor transpose_last2(const Tensor& s) {
-  Tensor t = s;
-  const size_t r = s.shape.size();
-  std::swap(t.shape[r - 1], t.shape[r - 2]);
-  const int64_t A = s.shape[r - 2], B = s.shape[r - 1], outer = s.size() / (A * B);
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < A; ++i)
-      for (int64_t j = 0; j < B; ++j) t[o * A * B + j * A + i] = s[o * A * B + i * B + j];
-  return t;
-}
-
 // A token tensor of the candidate in any accepted leading shape, as [Ttot, tail...].
 Tensor token_flat(const char* name, const Tensor& t, int64_t N, int64_t Ttot, bool uniform, const Shape& tail,
                   const std::string& tail_names) {

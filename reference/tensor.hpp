@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gdn {
@@ -49,6 +50,19 @@ struct Array {
 
 using Tensor = Array<double>;
 using IndexTensor = Array<int64_t>;
+
+// [.., A, B] -> [.., B, A]: a pool (or per-token states) of one layout in the other,
+// [.., K, V] <-> [.., V, K].
+inline Tensor transpose_last2(const Tensor& s) {
+  Tensor t = s;
+  const size_t r = s.shape.size();
+  std::swap(t.shape[r - 1], t.shape[r - 2]);
+  const int64_t A = s.shape[r - 2], B = s.shape[r - 1], outer = s.size() / (A * B);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < A; ++i)
+      for (int64_t j = 0; j < B; ++j) t[o * A * B + j * A + i] = s[o * A * B + i * B + j];
+  return t;
+}
 
 // Input the user can fix: wrong shapes, bad indices, non-finite values. The message is one
 // line that names the tensor and, where there is one, the offending index.

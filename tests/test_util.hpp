@@ -33,18 +33,6 @@ inline bool bit_equal(const Tensor& a, const Tensor& b) {
                                           [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; });
 }
 
-// The pool (or per-token states) of one layout rewritten in the other: [.., K, V] <-> [.., V, K].
-inline Tensor transpose_last2(const Tensor& s) {
-  Tensor t = s;
-  const size_t r = s.shape.size();
-  std::swap(t.shape[r - 1], t.shape[r - 2]);
-  const int64_t A = s.shape[r - 2], B = s.shape[r - 1], outer = s.size() / (A * B);
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < A; ++i)
-      for (int64_t j = 0; j < B; ++j) t[o * A * B + j * A + i] = s[o * A * B + i * B + j];
-  return t;
-}
-
 // Token t of every sequence of a call whose N sequences all have T tokens, as a call of N
 // one-token sequences on the given pool (raw or precomputed gates alike).
 inline Inputs token_slice(const Inputs& in, int64_t N, int64_t T, int64_t t, const Tensor& pool) {
