@@ -8,9 +8,10 @@
 // Decode is bound by per-block latency and by instruction issue (experiments/bv_tile): every
 // block pays a fixed cost per token (gates, norms, reductions) that its state elements
 // amortise, and waits for two dependent loads (slot index, then state). So: the block
-// located by multiplications, not divisions; inputs and the head's gate weights loaded
+// located by multiplications, not divisions; the inputs loaded with the slot lookup,
 // before the slot-dependent state loads, and the state first used after the gates and
-// norms, so that its latency hides them; k . s taken over the undecayed state (the decay
+// norms, so that its latency would hide them (the compiler's scoreboards undo part of
+// that: experiments/bv_tile, v7, measures where the time goes); k . s taken over the undecayed state (the decay
 // goes on the sums), so that it does not wait for the gates; one reciprocal per norm
 // instead of a division per element; the state kept packed as stored (bf16 pairs rounded
 // two per instruction) and written with one vector store per memory vector; and (shared
@@ -267,17 +268,21 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   const int tk = Tr::thread_k(tid), cg = Tr::thread_col_group(tid);
   OutputT* o = static_cast<OutputT*>(p.o);
 
-  // Inputs go out before the slot lookup, so that their latency overlaps the dependent pair
-  // (state_indices, then the state); with early_state_reads the pair goes first, before the
-  // wait for the previous kernel of the stream (params.hpp), and the inputs after it.
+  // The slot lookup goes out first, the inputs right after it, so that their latency
+  // overlaps the dependent pair (state_indices, then the state). The inputs are converted
+  // where they are loaded, and the compiler puts the slot's load on a scoreboard with
+  // theirs, so the state still waits for the inputs to arrive; with the lookup after the
+  // inputs it also waited for the lookup's own constant-bank misses behind theirs
+  // (experiments/bv_tile, v7). With early_state_reads the pair and the state go first,
+  // before the wait for the previous kernel of the stream (params.hpp), the inputs after.
   if (p.programmatic_launch) {
     allow_dependent_launch();
     if (!p.early_state_reads) wait_for_previous_grid();
   }
+  const SequenceSlots seq = sequence_slots(p, n);
   const int first = p.cu_seqlens ? p.cu_seqlens[n] : n * p.tokens_per_seq;
   TokenInputs<Tr> in;
   if (!p.early_state_reads) load_token<Tr>(p, first, h, hv, col0, tk, cg, lane, in);
-  const SequenceSlots seq = sequence_slots(p, n);
   if (seq.padded) {  // no state access, output zero
     if (p.early_state_reads) wait_for_previous_grid();
     for (int t = seq.begin; t < seq.end; ++t)
