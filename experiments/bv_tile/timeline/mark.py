@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Copies cuda/ to DST and inserts GDN_MARK(i, values...) timeline points into the decode
+kernel (recurrent_kernel.cuh), for timeline.cu. The kernel of the repository stays free of
+them. Each point reads the SM clock after the listed values are available:
+
+  0 entry   1 slot known   2 norms done   3 k . s pass done (the state has arrived)
+  4 gates and the k . s reduction done   5 update pass and q . s done   6 outputs stored
+
+Usage: mark.py SRC_CUDA_DIR DST_DIR. Fails (assert) if the kernel no longer has the lines
+the points are anchored to: update the anchors with the kernel.
+"""
+import sys, shutil, os
+src, dst = sys.argv[1], sys.argv[2]
+if os.path.exists(dst): shutil.rmtree(dst)
+shutil.copytree(src, dst)
+p = dst + '/recurrent_kernel.cuh'
+s = open(p).read()
+def rep(old, new):
+    global s
+    assert old in s, old
+    s = s.replace(old, new, 1)
+rep('namespace gdn::kernels {\n', '#ifndef GDN_MARK\n#define GDN_MARK(...)\n#endif\nnamespace gdn::kernels {\n')
+rep('  const int tid = static_cast<int>(threadIdx.x);\n  const int lane', '  GDN_MARK(0);\n  const int tid = static_cast<int>(threadIdx.x);\n  const int lane')
+rep('  StateT* pool = static_cast<StateT*>(p.state);', '  GDN_MARK(1, seq.read_slot);\n  StateT* pool = static_cast<StateT*>(p.state);')
+rep('    tile.wait();  // the state', '    GDN_MARK(2, rq, rk);\n    tile.wait();  // the state')
+i = s.index('    tile.read_pass(')
+j = s.index('    });\n', i) + len('    });\n')
+s = s[:j] + '    GDN_MARK(3, acc[0], acc[kCols-1]);\n' + s[j:]
+rep('    C uk[kCols];', '    GDN_MARK(4, acc[0], acc[kCols-1], gates.decay, gates.beta);\n    C uk[kCols];')
+rep('    OutputT* ot = o + t', '    GDN_MARK(5, acc[0], acc[kCols-1]);\n    OutputT* ot = o + t')
+k = s.rindex('  }\n}\n\n}  // namespace gdn::kernels')
+s = s[:k] + '  }\n  GDN_MARK(6);\n}\n\n}  // namespace gdn::kernels' + s[k+len('  }\n}\n\n}  // namespace gdn::kernels'):]
+open(p, 'w').write(s)

@@ -1,0 +1,141 @@
+// Per-block timeline of the decode kernel (experiments/bv_tile, v7): where the microseconds
+// of a small-batch launch go. Built against a copy of cuda/ with clock64 points inserted by
+// mark.py (GDN_MARK below records them for thread 0 of every block, with %globaltimer at
+// entry and exit), or with -DNO_MARKS against cuda/ itself for the plain timing. For each
+// variant and B in {1, 32}: a CUDA graph of 512 launches over 512 input sets (> L2), median
+// us per launch over 12 replays; with marks, the span of a launch (first entry to last
+// exit), the gap between launches, and the cycles between consecutive points (median and
+// 90th percentile over blocks). TP=4 shapes (H=4, HV=8, K=V=128), bf16 inputs, raw gates.
+// Not a correctness check (the state is zero at the start, the inputs random): a timing probe.
+// Usage: timeline [early]   (early: early_state_reads, the programmatic-launch ordering, in
+// a plain launch). Build and run: run.sh.
+#include <cuda_runtime.h>
+#include <cstdio>
+#include <cstdint>
+#include <vector>
+#include <algorithm>
+#include <random>
+struct ProbeRec { unsigned long long o, entry, exit; unsigned block, smid; long long clk[7]; };
+__device__ ProbeRec* g_probe;
+static bool g_early = false;
+__device__ unsigned g_probe_n;
+namespace gdn_probe {
+__device__ __forceinline__ void force() {}
+template <class T, class... R> __device__ __forceinline__ void force(T x, R... r) {
+  if constexpr (sizeof(T) == 4) asm volatile("" :: "r"(*reinterpret_cast<unsigned*>(&x))); else asm volatile("" :: "l"(*reinterpret_cast<unsigned long long*>(&x)));
+  force(r...);
+}
+__device__ __forceinline__ long long clk() { long long c; asm volatile("mov.u64 %0, %%clock64;" : "=l"(c) :: "memory"); return c; }
+__device__ __forceinline__ unsigned long long gt() { unsigned long long c; asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(c) :: "memory"); return c; }
+__device__ __forceinline__ unsigned smid() { unsigned s; asm volatile("mov.u32 %0, %%smid;" : "=r"(s)); return s; }
+}
+#ifndef NO_MARKS
+#define GDN_MARK(i, ...) GDN_MARK_##i(__VA_ARGS__)
+#endif
+#define GDN_MARK_0() long long gdn_t[7]; unsigned long long gdn_g0 = gdn_probe::gt(); gdn_t[0] = gdn_probe::clk();
+#define GDN_MARK_X(i, ...) do { gdn_probe::force(__VA_ARGS__); gdn_t[i] = gdn_probe::clk(); } while (0)
+#define GDN_MARK_1(...) GDN_MARK_X(1, __VA_ARGS__)
+#define GDN_MARK_2(...) GDN_MARK_X(2, __VA_ARGS__)
+#define GDN_MARK_3(...) GDN_MARK_X(3, __VA_ARGS__)
+#define GDN_MARK_4(...) GDN_MARK_X(4, __VA_ARGS__)
+#define GDN_MARK_5(...) GDN_MARK_X(5, __VA_ARGS__)
+#define GDN_MARK_6(...) do { gdn_t[6] = gdn_probe::clk(); unsigned long long g1 = gdn_probe::gt(); if (threadIdx.x == 0) { \
+  unsigned i = atomicAdd(&g_probe_n, 1u); ProbeRec& r = g_probe[i]; r.o = (unsigned long long)p.o; r.entry = gdn_g0; r.exit = g1; \
+  r.block = blockIdx.x; r.smid = gdn_probe::smid(); for (int j = 0; j < 7; ++j) r.clk[j] = gdn_t[j] - gdn_t[0]; } } while (0)
+#include "launch.cuh"
+using namespace gdn::kernels;
+#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("%s: %s\n", #x, cudaGetErrorString(e)); exit(1); } } while (0)
+
+template <class Tr>
+void run(const char* name, int B, int sets, bool programmatic) {
+  const int H = 4, HV = 8, K = 128, V = 128;
+  using S = typename Tr::StateT;
+  size_t qk = (size_t)B * H * K, vv = (size_t)B * HV * V, gg = (size_t)B * HV, st = (size_t)B * HV * K * V;
+  std::vector<uint16_t> hq(qk * sets), hv(vv * sets), hg(gg * sets);
+  std::mt19937 rng(1);
+  auto bf = [](float f) { uint32_t u; memcpy(&u, &f, 4); return (uint16_t)(u >> 16); };
+  std::uniform_real_distribution<float> U(-1, 1);
+  for (auto& x : hq) x = bf(U(rng));
+  for (auto& x : hv) x = bf(U(rng));
+  for (auto& x : hg) x = bf(U(rng));
+  void *q, *k, *v, *a, *b, *o, *pool; float *Al, *dt; int32_t* idx;
+  CK(cudaMalloc(&q, qk * sets * 2)); CK(cudaMalloc(&k, qk * sets * 2)); CK(cudaMalloc(&v, vv * sets * 2));
+  CK(cudaMalloc(&a, gg * sets * 2)); CK(cudaMalloc(&b, gg * sets * 2)); CK(cudaMalloc(&o, vv * sets * 2));
+  CK(cudaMalloc(&pool, st * sets * sizeof(S))); CK(cudaMemset(pool, 0, st * sets * sizeof(S)));
+  CK(cudaMalloc(&Al, HV * 4)); CK(cudaMalloc(&dt, HV * 4)); CK(cudaMalloc(&idx, B * sets * 4));
+  CK(cudaMemcpy(q, hq.data(), qk * sets * 2, cudaMemcpyHostToDevice)); CK(cudaMemcpy(k, hq.data(), qk * sets * 2, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(v, hv.data(), vv * sets * 2, cudaMemcpyHostToDevice));
+  CK(cudaMemcpy(a, hg.data(), gg * sets * 2, cudaMemcpyHostToDevice)); CK(cudaMemcpy(b, hg.data(), gg * sets * 2, cudaMemcpyHostToDevice));
+  std::vector<float> hA(HV, -1.0f), hd(HV, 0.5f);
+  CK(cudaMemcpy(Al, hA.data(), HV * 4, cudaMemcpyHostToDevice)); CK(cudaMemcpy(dt, hd.data(), HV * 4, cudaMemcpyHostToDevice));
+  std::vector<int32_t> hi(B * sets); for (int i = 0; i < B * sets; ++i) hi[i] = i;
+  CK(cudaMemcpy(idx, hi.data(), B * sets * 4, cudaMemcpyHostToDevice));
+  const int blocks = B * HV * (V / Tr::kBV);
+  const int launches = sets;
+  ProbeRec* rec; CK(cudaMalloc(&rec, sizeof(ProbeRec) * blocks * launches));
+  CK(cudaMemcpyToSymbol(g_probe, &rec, sizeof rec));
+  cudaStream_t s; CK(cudaStreamCreate(&s));
+  auto params = [&](int i) {
+    RecurrentParams p; p.N = B; p.H = H; p.HV = HV; p.K = K; p.V = V; p.tokens_per_seq = 1;
+    p.q = (uint16_t*)q + qk * i; p.k = (uint16_t*)k + qk * i; p.v = (uint16_t*)v + vv * i;
+    p.q_token_stride = H * K; p.q_head_stride = K; p.k_token_stride = H * K; p.k_head_stride = K;
+    p.v_token_stride = HV * V; p.v_head_stride = V; p.gate_mode = GateMode::Raw;
+    p.a = (uint16_t*)a + gg * i; p.b = (uint16_t*)b + gg * i; p.A_log = Al; p.dt_bias = dt; p.gate_token_stride = HV; p.gate_head_stride = 1;
+    p.norm = NormMode::L2Eps; p.scale = 0.08838834764831845; p.state = pool; p.state_slot_stride = (int64_t)HV * K * V; p.state_head_stride = (int64_t)K * V;
+    p.state_indices = idx + B * i; p.o = (uint16_t*)o + vv * i; p.o_token_stride = HV * V; p.o_head_stride = V;
+    p.programmatic_launch = programmatic; p.early_state_reads = g_early; return p;
+  };
+  cudaGraph_t g; cudaGraphExec_t ge;
+  CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal));
+  for (int i = 0; i < launches; ++i) launch_recurrent<Tr>(params(i), s);
+  CK(cudaStreamEndCapture(s, &g)); CK(cudaGraphInstantiate(&ge, g, 0));
+  cudaEvent_t e0, e1; CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
+  std::vector<float> ts;
+  for (int r = 0; r < 12; ++r) {
+    unsigned zero = 0; CK(cudaMemcpyToSymbol(g_probe_n, &zero, 4));
+    CK(cudaEventRecord(e0, s)); CK(cudaGraphLaunch(ge, s)); CK(cudaEventRecord(e1, s)); CK(cudaStreamSynchronize(s));
+    float ms; CK(cudaEventElapsedTime(&ms, e0, e1)); ts.push_back(ms * 1000 / launches);
+  }
+  std::sort(ts.begin(), ts.end());
+#ifdef NO_MARKS
+  printf("%-34s B=%d %s: %.2f us/launch (graph, min %.2f)\n", name, B, programmatic ? "prog" : "plain", ts[ts.size() / 2], ts[0]);
+  return;
+#endif
+  std::vector<ProbeRec> hr(blocks * launches); CK(cudaMemcpy(hr.data(), rec, sizeof(ProbeRec) * blocks * launches, cudaMemcpyDeviceToHost));
+  // per launch: span, entry spread; per block: phases
+  std::vector<ProbeRec> sorted = hr;
+  std::sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.o != y.o ? x.o < y.o : x.block < y.block; });
+  std::vector<double> span, entry_spread, gap, ph[7], maxclk;
+  std::vector<unsigned long long> lentry, lexit;
+  for (int l = 0; l < launches; ++l) {
+    unsigned long long mn = ~0ull, mx = 0, mxe = 0; long long mc = 0;
+    for (int bI = 0; bI < blocks; ++bI) { auto& r = sorted[l * blocks + bI]; mn = std::min(mn, r.entry); mx = std::max(mx, r.exit); mxe = std::max(mxe, r.entry);
+      for (int j = 1; j < 7; ++j) ph[j].push_back(r.clk[j] - r.clk[j - 1]); mc = std::max(mc, r.clk[6]); }
+    span.push_back(mx - mn); entry_spread.push_back(mxe - mn); lentry.push_back(mn); lexit.push_back(mx); maxclk.push_back(mc);
+  }
+  std::sort(lentry.begin(), lentry.end()); std::sort(lexit.begin(), lexit.end());
+  for (int l = 1; l < launches; ++l) gap.push_back((double)lentry[l] - (double)lexit[l - 1]);
+  auto med = [](std::vector<double> x) { std::sort(x.begin(), x.end()); return x[x.size() / 2]; };
+  auto pct = [](std::vector<double> x, double f) { std::sort(x.begin(), x.end()); return x[(size_t)(f * (x.size() - 1))]; };
+  printf("%-34s B=%d %s: %.2f us/launch (graph, min %.2f); span(entry..exit, ns) med %.0f; entry spread %.0f; gap exit->next entry med %.0f p10 %.0f; slowest block clk med %.0f\n",
+         name, B, programmatic ? "prog" : "plain", ts[ts.size() / 2], ts[0], med(span), med(entry_spread), med(gap), pct(gap, 0.1), med(maxclk));
+  const char* names[7] = {"", "entry->slot", "slot->norms", "norms->k.s(state)", "k.s reduce, gates ready", "update pass+q.s", "o reduce+store"};
+  printf("   phases (cycles, median / p90 over blocks):");
+  for (int j = 1; j < 7; ++j) printf(" %s %.0f/%.0f;", names[j], med(ph[j]), pct(ph[j], 0.9));
+  printf("\n");
+  cudaFree(q); cudaFree(k); cudaFree(v); cudaFree(a); cudaFree(b); cudaFree(o); cudaFree(pool); cudaFree(Al); cudaFree(dt); cudaFree(idx); cudaFree(rec);
+  cudaGraphExecDestroy(ge); cudaGraphDestroy(g); cudaStreamDestroy(s);
+}
+int main(int argc, char** argv) {
+  g_early = argc > 1;
+  printf("early_state_reads %d\n", (int)g_early);
+  int clk; cudaDeviceGetAttribute(&clk, cudaDevAttrClockRate, 0); printf("SM clock %d kHz\n", clk);
+  for (int B : {1, 32}) {
+    const bool pr = false;  // plain launches (the launch gap is part of what is measured)
+    run<RecurrentTraits<bf16, bf16, true, 8, 32, 16, false, false>>("vk-bf16-bv8", B, 512, pr);
+    run<RecurrentTraits<bf16, bf16, true, 32, 128, 6, false, false>>("vk-bf16-bv32-t128-o6", B, 512, pr);
+    run<RecurrentTraits<bf16, bf16, false, 32, 64, 6, false, false>>("kv-bf16-bv32", B, 512, pr);
+    run<RecurrentTraits<bf16, bf16, true, 16, 32, 32, false, true>>("vk-bf16-bv16-sh", B, 512, pr);
+    run<RecurrentTraits<float, bf16, true, 8, 32, 1, false, false>>("vk-fp32-bv8", B, 512, pr);
+  }
+}
