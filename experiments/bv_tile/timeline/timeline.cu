@@ -10,16 +10,24 @@
 // Usage: timeline [early]   (early: early_state_reads, the programmatic-launch ordering, in
 // a plain launch). Build and run: run.sh.
 #include <cuda_runtime.h>
-#include <cstdio>
-#include <cstdint>
-#include <vector>
+
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <random>
+#include <vector>
+
+// One block's record: its launch (told apart by the output pointer of its input set), its
+// %globaltimer at entry and exit, and the SM clock at each point relative to entry.
 struct ProbeRec { unsigned long long o, entry, exit; unsigned block, smid; long long clk[7]; };
 __device__ ProbeRec* g_probe;
 static bool g_early = false;
 __device__ unsigned g_probe_n;
 namespace gdn_probe {
+// force(values...): the point is read only after these values exist (an empty asm that uses
+// them), so that the clock read is not scheduled before the work it closes.
 __device__ __forceinline__ void force() {}
 template <class T, class... R> __device__ __forceinline__ void force(T x, R... r) {
   if constexpr (sizeof(T) == 4) asm volatile("" :: "r"(*reinterpret_cast<unsigned*>(&x))); else asm volatile("" :: "l"(*reinterpret_cast<unsigned long long*>(&x)));
