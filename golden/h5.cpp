@@ -371,22 +371,25 @@ std::string read_attr_string_or(const Object& o, const char* name, const std::st
   return has_attr(o, name) ? read_attr_string(o, name) : fallback;
 }
 
-int64_t read_attr_int(const Object& o, const char* name) {
+namespace {
+// An integer attribute read as T (int64_t or uint64_t) through mem_type.
+template <class T>
+T read_attr_integer(const Object& o, const char* name, hid_t mem_type, const char* as) {
   Handle a = open_attr(o, name);
   Handle t(H5Aget_type(a.get()), H5Tclose);
   if (H5Tget_class(t.get()) != H5T_INTEGER) fail(o, std::string("attribute '") + name + "' is not an integer");
-  int64_t v = 0;
-  if (H5Aread(a.get(), H5T_NATIVE_INT64, &v) < 0) fail_read(o, std::string("attribute '") + name + "' cannot be read as int64");
+  T v = 0;
+  if (H5Aread(a.get(), mem_type, &v) < 0) fail_read(o, std::string("attribute '") + name + "' cannot be read as " + as);
   return v;
+}
+}  // namespace
+
+int64_t read_attr_int(const Object& o, const char* name) {
+  return read_attr_integer<int64_t>(o, name, H5T_NATIVE_INT64, "int64");
 }
 
 uint64_t read_attr_uint(const Object& o, const char* name) {
-  Handle a = open_attr(o, name);
-  Handle t(H5Aget_type(a.get()), H5Tclose);
-  if (H5Tget_class(t.get()) != H5T_INTEGER) fail(o, std::string("attribute '") + name + "' is not an integer");
-  uint64_t v = 0;
-  if (H5Aread(a.get(), H5T_NATIVE_UINT64, &v) < 0) fail_read(o, std::string("attribute '") + name + "' cannot be read as uint64");
-  return v;
+  return read_attr_integer<uint64_t>(o, name, H5T_NATIVE_UINT64, "uint64");
 }
 
 double read_attr_double(const Object& o, const char* name) {
