@@ -11,11 +11,11 @@
 // located by multiplications, not divisions; the inputs loaded with the slot lookup,
 // before the slot-dependent state loads, and the state first used after the gates and
 // norms, so that its latency would hide them (the compiler's scoreboards undo part of
-// that: experiments/bv_tile, v7, measures where the time goes); k . s taken over the undecayed state (the decay
-// goes on the sums), so that it does not wait for the gates; one reciprocal per norm
-// instead of a division per element; the state kept packed as stored (bf16 pairs rounded
-// two per instruction) and written with one vector store per memory vector; and (shared
-// tile) more resident blocks per SM. With a programmatic launch the slot and state loads
+// that: experiments/bv_tile, v7, measures where the time goes); k . s taken over the
+// undecayed state (the decay goes on the sums), so that it does not wait for the gates;
+// one reciprocal per norm instead of a division per element; the state kept packed as
+// stored (bf16 pairs rounded two per instruction) and written with one vector store per
+// memory vector; and (shared tile) more resident blocks per SM. With a programmatic launch the slot and state loads
 // may also precede the wait for the previous kernel (params.hpp).
 #pragma once
 #include <cuda_runtime.h>
@@ -280,9 +280,8 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     if (!p.early_state_reads) wait_for_previous_grid();
   }
   const SequenceSlots seq = sequence_slots(p, n);
-  const int first = p.cu_seqlens ? p.cu_seqlens[n] : n * p.tokens_per_seq;
   TokenInputs<Tr> in;
-  if (!p.early_state_reads) load_token<Tr>(p, first, h, hv, col0, tk, cg, lane, in);
+  if (!p.early_state_reads) load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
   if (seq.padded) {  // no state access, output zero
     if (p.early_state_reads) wait_for_previous_grid();
     for (int t = seq.begin; t < seq.end; ++t)
@@ -307,7 +306,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   const HeadParams<C> head_params = load_head_params<C>(p, hv);
   if (p.early_state_reads) {
     wait_for_previous_grid();
-    load_token<Tr>(p, first, h, hv, col0, tk, cg, lane, in);
+    load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
   }
 
   __shared__ C red[2][Tr::kWarpsK > 1 ? Tr::kWarpsK * Tr::kBV : 1];  // [2][kWarpsK, kBV]
