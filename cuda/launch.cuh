@@ -17,7 +17,7 @@ void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
   p.heads_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV));
   p.group_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV / p.H));
   const long long blocks = static_cast<long long>(p.N) * p.HV * (p.V / Tr::kBV);
-  cudaError_t err = launch_kernel(recurrent_kernel<Tr>, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), stream,
+  cudaError_t err = launch_kernel(p.early_state_reads ? recurrent_kernel<Tr, true> : recurrent_kernel<Tr, false>, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), stream,
                                   p.programmatic_launch, p);
   if (err == cudaSuccess) err = cudaGetLastError();
   if (err != cudaSuccess)

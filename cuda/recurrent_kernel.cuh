@@ -8,10 +8,11 @@
 // Decode is bound by per-block latency and by instruction issue (experiments/bv_tile): every
 // block pays a fixed cost per token (gates, norms, reductions) that its state elements
 // amortise, and waits for two dependent loads (slot index, then state). So: the block
-// located by multiplications, not divisions; the inputs loaded with the slot lookup,
-// before the slot-dependent state loads, and the state first used after the gates and
-// norms, so that its latency would hide them (the compiler's scoreboards undo part of
-// that: experiments/bv_tile, v7, measures where the time goes); k . s taken over the
+// located by branch-free multiplications whose launch constants share the parameter
+// bank's first cache lines (params.hpp); the inputs issued before the slot lookup and the
+// state loads after it alone, in that order (ordered_load.hpp, load_if), and the state
+// first used after the gates and norms, so that its latency hides them (experiments/bv_tile,
+// v7 and v8, measure where the time goes and what the compiler did with it); k . s taken over the
 // undecayed state (the decay goes on the sums), so that it does not wait for the gates;
 // one reciprocal per norm instead of a division per element; the state kept packed as
 // stored (bf16 pairs rounded two per instruction) and written with one vector store per
@@ -25,6 +26,7 @@
 
 #include "grid_dependency.cuh"
 #include "kernel_traits.hpp"
+#include "ordered_load.hpp"
 #include "params.hpp"
 #include "state_tile.cuh"
 #include "step.hpp"
@@ -32,7 +34,8 @@
 namespace gdn::kernels {
 
 // N contiguous elements from p in compute type: 16-, 8- or 4-byte accesses where p is
-// aligned to them (a packed or strided view may not be), else scalar loads.
+// aligned to them (a packed or strided view may not be), else scalar loads; issued in
+// program order (ordered_load.hpp).
 template <class T, int N, class C>
 __device__ __forceinline__ void load_run(const T* p, C* out) {
   constexpr int kBytes = N * static_cast<int>(sizeof(T));
@@ -43,14 +46,14 @@ __device__ __forceinline__ void load_run(const T* p, C* out) {
     if (reinterpret_cast<uintptr_t>(p) % kChunk == 0) {
 #pragma unroll
       for (int c = 0; c < N / kPer; ++c) {
-        const Raw raw = reinterpret_cast<const Raw*>(p)[c];
+        const Raw raw = load_in_order(reinterpret_cast<const Raw*>(p) + c);
         unpack<T, kPer>(raw, out + c * kPer);
       }
       return;
     }
   }
 #pragma unroll
-  for (int i = 0; i < N; ++i) out[i] = load_as_compute(p[i]);
+  for (int i = 0; i < N; ++i) out[i] = load_as_compute(load_in_order(p + i));
 }
 
 template <class C, int kLanes, int kStride>
@@ -184,11 +187,11 @@ __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int 
   load_run<InputT, Tr::kCols>(v + Tr::col_of(cg, 0), in.v);
   const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
   if (p.gate_mode == GateMode::Raw) {
-    in.gate0 = load_as_compute(static_cast<const InputT*>(p.a)[gi]);
-    in.gate1 = load_as_compute(static_cast<const InputT*>(p.b)[gi]);
+    in.gate0 = load_as_compute(load_in_order(static_cast<const InputT*>(p.a) + gi));
+    in.gate1 = load_as_compute(load_in_order(static_cast<const InputT*>(p.b) + gi));
   } else {
-    in.gate0 = static_cast<const C*>(p.g)[gi];
-    in.gate1 = load_as_compute(static_cast<const InputT*>(p.beta)[gi]);
+    in.gate0 = load_in_order(static_cast<const C*>(p.g) + gi);
+    in.gate1 = load_as_compute(load_in_order(static_cast<const InputT*>(p.beta) + gi));
   }
 }
 
@@ -200,8 +203,8 @@ template <class C>
 __device__ __forceinline__ HeadParams<C> load_head_params(const RecurrentParams& p, int hv) {
   HeadParams<C> hp;
   if (p.gate_mode == GateMode::Raw) {
-    hp.A_log = static_cast<const C*>(p.A_log)[hv];
-    hp.dt_bias = static_cast<const C*>(p.dt_bias)[hv];
+    hp.A_log = load_in_order(static_cast<const C*>(p.A_log) + hv);
+    hp.dt_bias = load_in_order(static_cast<const C*>(p.dt_bias) + hv);
   }
   return hp;
 }
@@ -248,7 +251,10 @@ __device__ __forceinline__ Raw<Tr> round_to_state(const typename Tr::ComputeT (&
   }
 }
 
-template <class Tr>
+// kEarlyStateReads: p.early_state_reads (params.hpp), a template argument so that the
+// ordinary order (inputs, slot, state) has no branch between the input loads and the state
+// loads for the compiler to put the inputs' waits in front of.
+template <class Tr, bool kEarlyStateReads>
 __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel(const __grid_constant__ RecurrentParams p) {
   using C = typename Tr::ComputeT;
   using StateT = typename Tr::StateT;
@@ -268,27 +274,24 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   const int tk = Tr::thread_k(tid), cg = Tr::thread_col_group(tid);
   OutputT* o = static_cast<OutputT*>(p.o);
 
-  // The slot lookup goes out first, the inputs right after it, so that their latency
-  // overlaps the dependent pair (state_indices, then the state). The inputs are converted
-  // where they are loaded, and the compiler puts the slot's load on a scoreboard with
-  // theirs, so the state still waits for the inputs to arrive; with the lookup after the
-  // inputs it also waited for the lookup's own constant-bank misses behind theirs
-  // (experiments/bv_tile, v7). With early_state_reads the pair and the state go first,
-  // before the wait for the previous kernel of the stream (params.hpp), the inputs after.
+  // Issue order (ordered_load.hpp): the token's inputs and the head's gate weights, then the
+  // slot lookup, then the state, predicated off for a padded row rather than branched
+  // around, so that the state's loads wait for the slot alone and the inputs' latency
+  // overlaps the slot's; the state is first used after the gates and norms, which overlap
+  // its latency. With early_state_reads (params.hpp) the slot and the state go first, before
+  // the wait for the previous kernel of the stream, the inputs after it (experiments/bv_tile,
+  // v7 and v8, measure both).
   if (p.programmatic_launch) {
     allow_dependent_launch();
-    if (!p.early_state_reads) wait_for_previous_grid();
+    if constexpr (!kEarlyStateReads) wait_for_previous_grid();
   }
-  const SequenceSlots seq = sequence_slots(p, n);
+  const SequenceTokens tokens = sequence_tokens(p, n);
   TokenInputs<Tr> in;
-  if (!p.early_state_reads) load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
-  if (seq.padded) {  // no state access, output zero
-    if (p.early_state_reads) wait_for_previous_grid();
-    for (int t = seq.begin; t < seq.end; ++t)
-      for (int j = tid; j < Tr::kBV; j += Tr::kThreads)
-        o[t * p.o_token_stride + hv * p.o_head_stride + col0 + j] = store_from_compute<OutputT>(C(0));
-    return;
-  }
+  if constexpr (!kEarlyStateReads) load_token<Tr>(p, tokens.begin, h, hv, col0, tk, cg, lane, in);
+  // The head's gate weights, loaded once, not in the token loop where they would be a
+  // dependent load on the way to the gates.
+  const HeadParams<C> head_params = load_head_params<C>(p, hv);
+  const SequenceSlots seq = sequence_slots(p, n, tokens);
 
   StateT* pool = static_cast<StateT*>(p.state);
   const int64_t head_offset = static_cast<int64_t>(hv) * p.state_head_stride;
@@ -300,13 +303,16 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
       return StateTile<Tr, RegisterVectors<Tr>>{};
     }
   }();
-  tile.load(pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg);
-  // The head's gate parameters (weights), loaded once with the state, not in the token
-  // loop where they would be a dependent load on the way to the gates.
-  const HeadParams<C> head_params = load_head_params<C>(p, hv);
-  if (p.early_state_reads) {
+  tile.load(!seq.padded, pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg);
+  if constexpr (kEarlyStateReads) {
     wait_for_previous_grid();
     load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
+  }
+  if (seq.padded) {  // no state access, output zero
+    for (int t = seq.begin; t < seq.end; ++t)
+      for (int j = tid; j < Tr::kBV; j += Tr::kThreads)
+        o[t * p.o_token_stride + hv * p.o_head_stride + col0 + j] = store_from_compute<OutputT>(C(0));
+    return;
   }
 
   __shared__ C red[2][Tr::kWarpsK > 1 ? Tr::kWarpsK * Tr::kBV : 1];  // [2][kWarpsK, kBV]

@@ -12,7 +12,9 @@
 // more blocks (and bytes in flight) fit on an SM; the cost is a shared-memory read per vector
 // per pass.
 //
-// StateTile<Tr, Where>: load(...) starts filling the tile from global memory and wait()
+// StateTile<Tr, Where>: load(enabled, ...) starts filling the tile from global memory (a
+// no-op unless enabled: the kernel issues it before it knows whether the row is padded,
+// predicated rather than branched around) and wait()
 // waits for it (call it where the state is first needed: a no-op for registers, whose loads
 // are waited for at first use); read_pass(f) calls f(vi, x) for each of the thread's memory
 // vectors vi with x[kVec] its values in compute type; update_pass(f, keep) does the same
@@ -84,6 +86,19 @@ __device__ __forceinline__ int64_t vector_offset(int V, int col0, int tk, int cg
   return state_element<Tr::kIsVK>(Tr::kK, V, Tr::row_of(tk, Tr::vec_r(vi, 0)), col0 + Tr::col_of(cg, Tr::vec_c(vi, 0)));
 }
 
+// r = *p where `enabled`, as one predicated load: a branch around the loads would make the
+// code after it wait for whatever was in flight on either path (experiments/bv_tile, v8).
+__device__ __forceinline__ void load_if(bool enabled, const void* p, uint4& r) {
+  asm("{\n .reg .pred e;\n setp.ne.b32 e, %5, 0;\n @e ld.global.v4.u32 {%0, %1, %2, %3}, [%4];\n}"
+      : "+r"(r.x), "+r"(r.y), "+r"(r.z), "+r"(r.w)
+      : "l"(p), "r"(static_cast<int>(enabled)));
+}
+__device__ __forceinline__ void load_if(bool enabled, const void* p, uint2& r) {
+  asm("{\n .reg .pred e;\n setp.ne.b32 e, %3, 0;\n @e ld.global.v2.u32 {%0, %1}, [%2];\n}"
+      : "+r"(r.x), "+r"(r.y)
+      : "l"(p), "r"(static_cast<int>(enabled)));
+}
+
 template <class Tr>
 struct RegisterVectors {
   // Registers keep the updated vectors even after the last token: a move that costs nothing,
@@ -92,10 +107,9 @@ struct RegisterVectors {
   Raw<Tr> v[Tr::kVectors];
 
   __device__ __forceinline__ Raw<Tr>& at(int vi) { return v[vi]; }
-  __device__ __forceinline__ void load(const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
+  __device__ __forceinline__ void load(bool enabled, const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
 #pragma unroll
-    for (int vi = 0; vi < Tr::kVectors; ++vi)
-      v[vi] = *reinterpret_cast<const Raw<Tr>*>(head + vector_offset<Tr>(V, col0, tk, cg, vi));
+    for (int vi = 0; vi < Tr::kVectors; ++vi) load_if(enabled, head + vector_offset<Tr>(V, col0, tk, cg, vi), v[vi]);
   }
   __device__ __forceinline__ void wait() {}
   // Unpack the vectors again in every pass: without this barrier the compiler keeps one
@@ -139,10 +153,10 @@ struct SharedVectors {
   int tid;
 
   __device__ __forceinline__ Raw<Tr>& at(int vi) { return st.v[vi][tid]; }
-  __device__ __forceinline__ void load(const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
+  __device__ __forceinline__ void load(bool enabled, const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
 #pragma unroll
     for (int vi = 0; vi < Tr::kVectors; ++vi)
-      copy_async<Tr::kVecBytes>(&st.v[vi][tid], head + vector_offset<Tr>(V, col0, tk, cg, vi));
+      if (enabled) copy_async<Tr::kVecBytes>(&st.v[vi][tid], head + vector_offset<Tr>(V, col0, tk, cg, vi));
   }
   __device__ __forceinline__ void wait() { copy_async_wait_all(); }
   // Read the tile again in every pass: without this the compiler may keep one pass's values

@@ -3,6 +3,7 @@
 // call exactly these, so the emulation reproduces the device bit for bit.
 #pragma once
 #include "numeric.hpp"
+#include "ordered_load.hpp"
 #include "params.hpp"
 
 namespace gdn::kernels {
@@ -68,13 +69,12 @@ GDN_HD C update_coefficient(C rk, const Gates<C>& gates, C v, C k_dot_s) {
 
 // floor(x / f.d) for 0 <= x < 2^31 (params.hpp, FastDivisor).
 GDN_HD uint32_t divide_fast(uint32_t x, const FastDivisor& f) {
-  if (f.d <= 1) return x;
 #if defined(__CUDA_ARCH__)
   const uint32_t high = __umulhi(x, f.magic);
 #else
   const uint32_t high = static_cast<uint32_t>((static_cast<uint64_t>(x) * f.magic) >> 32);
 #endif
-  return high >> f.shift;
+  return (high + x) >> f.shift;
 }
 
 GDN_HD bool is_pad(PadMode mode, int32_t index) { return mode == PadMode::MinusOne ? index == -1 : index <= 0; }
@@ -97,34 +97,40 @@ GDN_HD C round_state(StateRound mode, C x, uint64_t seed, uint64_t counter) {
 }
 
 // Which tokens a sequence runs and which slots it reads and writes (SPEC.md pools and
-// speculative decode); the kernel and the emulation resolve it the same way.
-struct SequenceSlots {
+// speculative decode); the kernel and the emulation resolve it the same way. The tokens
+// and the slots are two lookups, so that the kernel can issue the input loads (which need
+// the tokens) before the slot lookup (whose result only the state loads need); their loads
+// are issued in program order (ordered_load.hpp).
+struct SequenceTokens {
   int begin = 0, end = 0;
+};
+struct SequenceSlots : SequenceTokens {
   int32_t read_slot = 0;
   bool padded = false;
   bool per_token = false;  // speculative: token t writes state_indices[n, t - begin]
 };
 
-GDN_HD SequenceSlots sequence_slots(const RecurrentParams& p, int n) {
+GDN_HD SequenceTokens sequence_tokens(const RecurrentParams& p, int n) {
+  if (p.cu_seqlens) return {load_in_order(p.cu_seqlens + n), load_in_order(p.cu_seqlens + n + 1)};
+  return {n * p.tokens_per_seq, (n + 1) * p.tokens_per_seq};
+}
+
+GDN_HD SequenceSlots sequence_slots(const RecurrentParams& p, int n, const SequenceTokens& tokens) {
   SequenceSlots s;
-  if (p.cu_seqlens) {
-    s.begin = p.cu_seqlens[n];
-    s.end = p.cu_seqlens[n + 1];
-  } else {
-    s.begin = n * p.tokens_per_seq;
-    s.end = s.begin + p.tokens_per_seq;
-  }
+  s.begin = tokens.begin;
+  s.end = tokens.end;
   s.per_token = p.num_accepted != nullptr;
   if (!p.state_indices) {
     s.read_slot = n;
   } else if (!s.per_token) {
-    s.read_slot = p.state_indices[n * p.state_indices_stride];
+    s.read_slot = load_in_order(p.state_indices + n * p.state_indices_stride);
   } else {
-    s.read_slot = p.state_indices[n * p.state_indices_stride + p.num_accepted[n] - 1];
+    s.read_slot = load_in_order(p.state_indices + n * p.state_indices_stride + load_in_order(p.num_accepted + n) - 1);
   }
   s.padded = p.state_indices != nullptr && is_pad(p.pad, s.read_slot);
   return s;
 }
+GDN_HD SequenceSlots sequence_slots(const RecurrentParams& p, int n) { return sequence_slots(p, n, sequence_tokens(p, n)); }
 
 // Slot written after token t of a speculative sequence, or -1 for none.
 GDN_HD int32_t token_slot(const RecurrentParams& p, int n, const SequenceSlots& s, int t) {
