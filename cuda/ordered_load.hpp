@@ -9,16 +9,12 @@
 #include <cstdint>
 #include <type_traits>
 
-#if defined(__CUDACC__)
-#define GDN_ORDERED_HD __host__ __device__ __forceinline__
-#else
-#define GDN_ORDERED_HD inline
-#endif
+#include "numeric.hpp"  // GDN_HD
 
 namespace gdn::kernels {
 
 template <class T>
-GDN_ORDERED_HD T load_in_order(const T* p) {
+GDN_HD T load_in_order(const T* p) {
 #if defined(__CUDA_ARCH__)
   static_assert(std::is_trivially_copyable_v<T>, "raw bits only");
   union {
