@@ -9,8 +9,10 @@
 #include <random>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 #include "api.hpp"
+#include "cli/atomic_file.hpp"
 #include "bench.hpp"
 #include "bench_floor.hpp"
 #include "cuda_check.hpp"
@@ -403,44 +405,60 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   GDN_CUDA_CHECK(cudaStreamDestroy(stream));
 }
 
+// printf into a string (the JSON is built whole, then written atomically).
+template <class... Args>
+void appendf(std::string& out, const char* format, Args... args) {
+  const int n = std::snprintf(nullptr, 0, format, args...);
+  const size_t at = out.size();
+  out.resize(at + static_cast<size_t>(n) + 1);
+  std::snprintf(&out[at], static_cast<size_t>(n) + 1, format, args...);
+  out.resize(at + static_cast<size_t>(n));
+}
+
+// `"name": [` one(item) per line, comma-separated `]`.
+template <class T, class One>
+void append_array(std::string& out, const char* name, const std::vector<T>& items, One one) {
+  appendf(out, "  \"%s\": [\n", name);
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += "    ";
+    one(items[i]);
+    out += i + 1 < items.size() ? ",\n" : "\n";
+  }
+  out += "  ]";
+}
+
 void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps, double copy_gbps_end,
                 const std::vector<Row>& rows, const std::vector<FloorRow>& floor_rows) {
-  FILE* f = std::fopen(opt.json_path.c_str(), "w");
-  if (!f) throw InputError(opt.json_path + ": cannot open for writing");
-  std::fprintf(f, "{\n  \"benchmark\": \"gdn-decode\",\n  \"version\": \"%s\",\n  \"revision\": \"%s\",\n",
-               opt.version.c_str(), opt.revision.c_str());
-  std::fprintf(f, "  \"device\": {\"name\": \"%s\", \"sm\": \"%d.%d\", \"multiprocessors\": %d, \"l2_bytes\": %lld},\n",
-               dev.name.c_str(), dev.major, dev.minor, dev.sms, static_cast<long long>(dev.l2_bytes));
-  std::fprintf(f, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
-               copy_gbps, copy_gbps_end, opt.replays, opt.programmatic ? "programmatic" : "plain");
-  std::fprintf(f, "  \"floors\": [\n");
-  for (size_t i = 0; i < floor_rows.size(); ++i) {
-    const FloorRow& r = floor_rows[i];
-    std::fprintf(f,
-                 "    {\"tp\": %d, \"batch\": %lld, \"layout\": \"%s\", \"state\": \"%s\", \"empty_us\": %.3f, "
-                 "\"empty_us_min\": %.3f, \"empty_us_max\": %.3f, \"round_trip_us\": %.3f, \"round_trip_us_min\": %.3f, "
-                 "\"round_trip_us_max\": %.3f, \"state_bytes_moved\": %.0f}%s\n",
-                 r.tp, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(), r.floors.launch.us_median,
-                 r.floors.launch.us_min, r.floors.launch.us_max, r.floors.state_round_trip.us_median,
-                 r.floors.state_round_trip.us_min, r.floors.state_round_trip.us_max, r.bytes,
-                 i + 1 < floor_rows.size() ? "," : "");
-  }
-  std::fprintf(f, "  ],\n  \"results\": [\n");
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    std::fprintf(f,
-                 "    {\"tp\": %d, \"H\": %d, \"HV\": %d, \"K\": %d, \"V\": %d, \"batch\": %lld, \"layout\": \"%s\", "
-                 "\"state\": \"%s\", \"input\": \"bf16\", \"variant\": \"%s\", \"bv\": %d, \"threads\": %d, "
-                 "\"chosen\": %s, \"check_ok\": %s, \"o_err_rel\": %.3e, \"state_err_rel\": %.3e, \"us_median\": %.3f, "
-                 "\"us_min\": %.3f, \"us_max\": %.3f, \"state_bytes_moved\": %.0f, \"gbps\": %.1f, \"pct_copy\": %.2f, "
-                 "\"input_sets\": %d, \"launches_per_graph\": %d}%s\n",
-                 r.tp, r.H, r.HV, kK, kV, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(),
-                 r.variant.c_str(), r.bv, r.threads, r.chosen ? "true" : "false", r.ok ? "true" : "false", r.o_err,
-                 r.s_err, r.us, r.us_min, r.us_max, r.bytes, r.gbps, r.pct, r.sets, r.launches,
-                 i + 1 < rows.size() ? "," : "");
-  }
-  std::fprintf(f, "  ]\n}\n");
-  std::fclose(f);
+  std::string j;
+  appendf(j, "{\n  \"benchmark\": \"gdn-decode\",\n  \"version\": \"%s\",\n  \"revision\": \"%s\",\n",
+          opt.version.c_str(), opt.revision.c_str());
+  appendf(j, "  \"device\": {\"name\": \"%s\", \"sm\": \"%d.%d\", \"multiprocessors\": %d, \"l2_bytes\": %lld},\n",
+          dev.name.c_str(), dev.major, dev.minor, dev.sms, static_cast<long long>(dev.l2_bytes));
+  appendf(j, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
+          copy_gbps, copy_gbps_end, opt.replays, opt.programmatic ? "programmatic" : "plain");
+  append_array(j, "floors", floor_rows, [&](const FloorRow& r) {
+    appendf(j,
+            "{\"tp\": %d, \"batch\": %lld, \"layout\": \"%s\", \"state\": \"%s\", \"empty_us\": %.3f, "
+            "\"empty_us_min\": %.3f, \"empty_us_max\": %.3f, \"round_trip_us\": %.3f, \"round_trip_us_min\": %.3f, "
+            "\"round_trip_us_max\": %.3f, \"state_bytes_moved\": %.0f}",
+            r.tp, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(), r.floors.launch.us_median,
+            r.floors.launch.us_min, r.floors.launch.us_max, r.floors.state_round_trip.us_median,
+            r.floors.state_round_trip.us_min, r.floors.state_round_trip.us_max, r.bytes);
+  });
+  j += ",\n";
+  append_array(j, "results", rows, [&](const Row& r) {
+    appendf(j,
+            "{\"tp\": %d, \"H\": %d, \"HV\": %d, \"K\": %d, \"V\": %d, \"batch\": %lld, \"layout\": \"%s\", "
+            "\"state\": \"%s\", \"input\": \"bf16\", \"variant\": \"%s\", \"bv\": %d, \"threads\": %d, "
+            "\"chosen\": %s, \"check_ok\": %s, \"o_err_rel\": %.3e, \"state_err_rel\": %.3e, \"us_median\": %.3f, "
+            "\"us_min\": %.3f, \"us_max\": %.3f, \"state_bytes_moved\": %.0f, \"gbps\": %.1f, \"pct_copy\": %.2f, "
+            "\"input_sets\": %d, \"launches_per_graph\": %d}",
+            r.tp, r.H, r.HV, kK, kV, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(),
+            r.variant.c_str(), r.bv, r.threads, r.chosen ? "true" : "false", r.ok ? "true" : "false", r.o_err,
+            r.s_err, r.us, r.us_min, r.us_max, r.bytes, r.gbps, r.pct, r.sets, r.launches);
+  });
+  j += "\n}\n";
+  cli::write_file_atomically(opt.json_path, j);
 }
 
 }  // namespace
