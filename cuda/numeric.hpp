@@ -214,35 +214,34 @@ GDN_HD T pow2(int e) {
   }
 }
 
-// exp(x): x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split so that n * kLn2Hi is
-// exact), the Taylor polynomial of e^r by Horner (truncation below 0.1 ulp: r^8/8! for
-// float, r^14/14! for double), times 2^n applied as two exact power-of-two scalings so that
-// a subnormal result is rounded once.
-GDN_HD float exp_poly(float r) {
-  float p = 0x1.a01a02p-13f;  // 1/7!
-  p = fma_c(p, r, 0x1.6c16c2p-10f);
-  p = fma_c(p, r, 0x1.111112p-7f);
-  p = fma_c(p, r, 0x1.555556p-5f);
-  p = fma_c(p, r, 0x1.555556p-3f);
-  p = fma_c(p, r, 0.5f);
-  p = fma_c(p, r, 1.0f);
-  return fma_c(p, r, 1.0f);
+// The functions below are branch-free (selects, min and max instead of early returns) and
+// evaluate their polynomials by Estrin's scheme where Horner's would be a long chain of
+// dependent fmas: on the device they sit on the latency path of a decode launch (the gates,
+// SPEC.md step 1), where every dependent instruction costs its full latency.
+
+// q(r) = (e^r - 1 - r) / r^2 for |r| <= ln2/2, its Taylor polynomial by Estrin (truncation
+// below 0.01 ulp of e^r: r^9/9! for float, r^15/15! for double); r2 = r * r.
+GDN_HD float exp_tail(float r, float r2) {
+  const float r4 = r2 * r2;
+  const float a0 = fma_c(0x1.555556p-3f, r, 0.5f);            // 1/2 + r/3!
+  const float a1 = fma_c(0x1.111112p-7f, r, 0x1.555556p-5f);  // 1/4! + r/5!
+  const float a2 = fma_c(0x1.a01a02p-13f, r, 0x1.6c16c2p-10f);  // 1/6! + r/7!
+  const float b0 = fma_c(a1, r2, a0);
+  const float b1 = fma_c(0x1.a01a02p-16f, r2, a2);  // + r^2/8!
+  return fma_c(b1, r4, b0);
 }
-GDN_HD double exp_poly(double r) {
-  double p = 0x1.6124613a86d09p-33;  // 1/13!
-  p = fma_c(p, r, 0x1.1eed8eff8d898p-29);
-  p = fma_c(p, r, 0x1.ae64567f544e4p-26);
-  p = fma_c(p, r, 0x1.27e4fb7789f5cp-22);
-  p = fma_c(p, r, 0x1.71de3a556c734p-19);
-  p = fma_c(p, r, 0x1.a01a01a01a01ap-16);
-  p = fma_c(p, r, 0x1.a01a01a01a01ap-13);
-  p = fma_c(p, r, 0x1.6c16c16c16c17p-10);
-  p = fma_c(p, r, 0x1.1111111111111p-7);
-  p = fma_c(p, r, 0x1.5555555555555p-5);
-  p = fma_c(p, r, 0x1.5555555555555p-3);
-  p = fma_c(p, r, 0.5);
-  p = fma_c(p, r, 1.0);
-  return fma_c(p, r, 1.0);
+GDN_HD double exp_tail(double r, double r2) {
+  const double r4 = r2 * r2, r8 = r4 * r4;
+  const double a0 = fma_c(0x1.5555555555555p-3, r, 0.5);                   // 1/2!, 1/3!
+  const double a1 = fma_c(0x1.1111111111111p-7, r, 0x1.5555555555555p-5);  // 1/4!, 1/5!
+  const double a2 = fma_c(0x1.a01a01a01a01ap-13, r, 0x1.6c16c16c16c17p-10);  // 1/6!, 1/7!
+  const double a3 = fma_c(0x1.71de3a556c734p-19, r, 0x1.a01a01a01a01ap-16);  // 1/8!, 1/9!
+  const double a4 = fma_c(0x1.ae64567f544e4p-26, r, 0x1.27e4fb7789f5cp-22);  // 1/10!, 1/11!
+  const double a5 = fma_c(0x1.6124613a86d09p-33, r, 0x1.1eed8eff8d898p-29);  // 1/12!, 1/13!
+  const double b0 = fma_c(a1, r2, a0), b1 = fma_c(a3, r2, a2);
+  const double b2 = fma_c(0x1.93974a8c07c9dp-37, r2, a5);  // 1/12!, 1/13!, 1/14!
+  const double c0 = fma_c(b1, r4, b0), c1 = fma_c(b2, r2, a4);
+  return fma_c(c1, r8, c0);
 }
 
 template <class T>
@@ -253,10 +252,10 @@ struct ExpLogConstants<float> {
   static constexpr float kLn2Hi = 0x1.62e4p-1f;  // 17 significant bits
   static constexpr float kLn2Lo = 0x1.7f7d1cp-20f;
   static constexpr float kSqrt2 = 0x1.6a09e6p+0f;
-  // Beyond these the result is inf or 0; inside them n stays a small int.
+  // exp's argument is clamped to these: the scaling by 2^n then overflows to inf above and
+  // underflows to 0 below, and n stays a small int.
   static constexpr float kExpMaxArg = 100.0f;
   static constexpr float kExpMinArg = -110.0f;
-  static constexpr int kMaxExp = 127;
 };
 template <>
 struct ExpLogConstants<double> {
@@ -266,66 +265,88 @@ struct ExpLogConstants<double> {
   static constexpr double kSqrt2 = 0x1.6a09e667f3bcdp+0;
   static constexpr double kExpMaxArg = 710.0;
   static constexpr double kExpMinArg = -746.0;
-  static constexpr int kMaxExp = 1023;
 };
 
+GDN_HD float fmin_c(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return fminf(a, b);
+#else
+  return std::fmin(a, b);
+#endif
+}
+GDN_HD double fmin_c(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return ::fmin(a, b);
+#else
+  return std::fmin(a, b);
+#endif
+}
+GDN_HD float fmax_c(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return fmaxf(a, b);
+#else
+  return std::fmax(a, b);
+#endif
+}
+GDN_HD double fmax_c(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return ::fmax(a, b);
+#else
+  return std::fmax(a, b);
+#endif
+}
+
+// exp(x): x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split so that n * kLn2Hi is
+// exact), e^r = 1 + r (1 + r q(r)) as two fmas (the last one's rounding dominates), times 2^n applied as two exact power-of-two scalings so
+// that a subnormal result is rounded once. NaN propagates; +-inf give inf and 0.
 template <class T>
 GDN_HD T exp_c(T x) {
   using K = ExpLogConstants<T>;
-  if (!(x == x)) return x + x;  // NaN
-  if (x > K::kExpMaxArg) return pow2<T>(K::kMaxExp) * T(2);  // +inf
-  if (x < K::kExpMinArg) return T(0);
-  const T n = rint_c(x * K::kLog2e);
-  T r = fma_c(-n, K::kLn2Hi, x);
+  const T xc = fmin_c(fmax_c(x, K::kExpMinArg), K::kExpMaxArg);  // NaN becomes kExpMinArg here
+  const T n = rint_c(xc * K::kLog2e);
+  T r = fma_c(-n, K::kLn2Hi, xc);
   r = fma_c(-n, K::kLn2Lo, r);
   const int e = static_cast<int>(n);
-  const int e1 = e / 2, e2 = e - e1;
-  return exp_poly(r) * pow2<T>(e1) * pow2<T>(e2);
+  const int e1 = e >> 1, e2 = e - e1;
+  const T y = fma_c(r, fma_c(r, exp_tail(r, r * r), T(1)), T(1)) * pow2<T>(e1) * pow2<T>(e2);
+  return x == x ? y : x + x;
 }
 
 // log(1 + f) for f = m - 1, m in [sqrt(1/2), sqrt(2)], as f - (f^2/2 - s (f^2/2 + R)) with
 // s = f / (2 + f) and R = 2 s^2/3 + 2 s^4/5 + ... (log(1 + f) = 2 atanh(s) and f = 2s + s f):
 // f is exact and the correction is below f/4, so its roundings are damped. |s| <= 0.1716;
-// truncation of R: s^10 * 2/11 for float, s^20 * 2/21 for double, below 0.01 ulp. `extra` is
-// added to the correction (the caller's low-order terms).
+// truncation of R: s^10 * 2/11 for float, s^20 * 2/21 for double, below 0.01 ulp; R by Estrin
+// in z = s^2. `extra` is added to the correction (the caller's low-order terms).
 GDN_HD float log1p_reduced(float f, float extra) {
   const float s = div_c(f, 2.0f + f);
-  const float z = s * s;
-  float R = 0x1.c71c72p-3f;  // 2/9
-  R = fma_c(R, z, 0x1.24924ap-2f);
-  R = fma_c(R, z, 0x1.99999ap-2f);
-  R = fma_c(R, z, 0x1.555556p-1f);
-  R = R * z;
+  const float z = s * s, z2 = z * z;
+  const float a0 = fma_c(0x1.99999ap-2f, z, 0x1.555556p-1f);  // 2/3 + z 2/5
+  const float a1 = fma_c(0x1.c71c72p-3f, z, 0x1.24924ap-2f);  // 2/7 + z 2/9
+  const float R = fma_c(a1, z2, a0) * z;
   const float hfsq = 0.5f * f * f;
   return f - (hfsq - (s * (hfsq + R) + extra));
 }
 GDN_HD double log1p_reduced(double f, double extra) {
   const double s = div_c(f, 2.0 + f);
-  const double z = s * s;
-  double R = 0x1.af286bca1af28p-4;  // 2/19
-  R = fma_c(R, z, 0x1.e1e1e1e1e1e1ep-4);
-  R = fma_c(R, z, 0x1.1111111111111p-3);
-  R = fma_c(R, z, 0x1.3b13b13b13b14p-3);
-  R = fma_c(R, z, 0x1.745d1745d1746p-3);
-  R = fma_c(R, z, 0x1.c71c71c71c71cp-3);
-  R = fma_c(R, z, 0x1.2492492492492p-2);
-  R = fma_c(R, z, 0x1.999999999999ap-2);
-  R = fma_c(R, z, 0x1.5555555555555p-1);
-  R = R * z;
+  const double z = s * s, z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
+  const double a0 = fma_c(0x1.999999999999ap-2, z, 0x1.5555555555555p-1);  // 2/3, 2/5
+  const double a1 = fma_c(0x1.c71c71c71c71cp-3, z, 0x1.2492492492492p-2);  // 2/7, 2/9
+  const double a2 = fma_c(0x1.3b13b13b13b14p-3, z, 0x1.745d1745d1746p-3);  // 2/11, 2/13
+  const double a3 = fma_c(0x1.e1e1e1e1e1e1ep-4, z, 0x1.1111111111111p-3);  // 2/15, 2/17
+  const double b0 = fma_c(a1, z2, a0), b1 = fma_c(a3, z2, a2);
+  const double R = fma_c(0x1.af286bca1af28p-4, z8, fma_c(b1, z4, b0)) * z;  // + z^8 2/19
   const double hfsq = 0.5 * f * f;
   return f - (hfsq - (s * (hfsq + R) + extra));
 }
 
 // log1p(y) for y > -1: w = 1 + y rounded, its rounding error recovered exactly (TwoSum) as
 // c / w ~ log(1 + y) - log(w); w = m 2^e with m in [sqrt(1/2), sqrt(2)); then
-// log1p(y) = e ln2 + log(1 + (m - 1)) + c / w.
+// log1p(y) = e ln2 + log(1 + (m - 1)) + c / w. Where 1 + y rounds to 1 this gives y itself;
+// NaN and +inf come back as they are.
 template <class T>
 GDN_HD T log1p_c(T y) {
   using K = ExpLogConstants<T>;
-  if (!(y == y)) return y + y;  // NaN
   const T w = T(1) + y;
-  if (w == T(1)) return y;      // |y| below half an ulp of 1: log1p(y) rounds to y
-  if (w - w != T(0)) return w;  // +inf
   const T bb = w - T(1);
   const T c = div_c((T(1) - (w - bb)) + (y - bb), w);  // TwoSum: exact error of 1 + y
   int e = 0;
@@ -339,12 +360,11 @@ GDN_HD T log1p_c(T y) {
     e = static_cast<int>(u >> 52) - 1023;
     m = bits_as_double((u & 0x000fffffffffffffull) | 0x3ff0000000000000ull);
   }
-  if (m > K::kSqrt2) {
-    m = m * T(0.5);
-    ++e;
-  }
-  const T ef = static_cast<T>(e);
-  return fma_c(ef, K::kLn2Hi, log1p_reduced(m - T(1), fma_c(ef, K::kLn2Lo, c)));
+  const bool high = m > K::kSqrt2;
+  m = high ? m * T(0.5) : m;
+  const T ef = static_cast<T>(high ? e + 1 : e);
+  const T l = fma_c(ef, K::kLn2Hi, log1p_reduced(m - T(1), fma_c(ef, K::kLn2Lo, c)));
+  return w == T(1) ? y : (w - w != T(0) ? w : l);  // |y| below half an ulp of 1; NaN, +inf
 }
 
 }  // namespace gdn::kernels

@@ -209,18 +209,40 @@ __device__ __forceinline__ HeadParams<C> load_head_params(const RecurrentParams&
   return hp;
 }
 
-// raw_gates with its three independent exps in three lanes of the warp (exp(A_log),
-// exp(-b), exp(a + dt_bias)) and shuffled back: the same functions on the same arguments,
-// so the same bits as raw_gates, for two exp evaluations per warp instead of four.
+// What a token's step needs besides its inputs and the state: the normalisation factors of
+// q (with the scale folded in) and k, and the gates. The first token's are computed before
+// the token loop, right after the state's loads are issued: inside the loop, ptxas waits at
+// the loop head for every load whose scoreboard the loop's own loads share, the state's
+// included, and the gates (~400 cycles) would then start only once the state is in.
 template <class C>
-__device__ __forceinline__ Gates<C> raw_gates_lanes(C A_log, C dt_bias, C a, C b, bool beta_bf16, bool decay_bf16,
-                                                    int lane) {
-  const C x = a + dt_bias;
-  const C e = exp_c(lane == 0 ? A_log : lane == 1 ? -b : x);
-  const C exp_A = __shfl_sync(0xffffffffu, e, 0), exp_minus_b = __shfl_sync(0xffffffffu, e, 1);
-  const C exp_x = __shfl_sync(0xffffffffu, e, 2);
-  const C softplus_x = x > C(kSoftplusThreshold) ? x : log1p_c(exp_x);
-  return finish_gates(-exp_A * softplus_x, div_c(C(1), C(1) + exp_minus_b), beta_bf16, decay_bf16);
+struct TokenFactors {
+  C rq, rk;
+  Gates<C> gates;
+};
+// Norms: VK over the thread's own rows and the 16 lanes of its column's K group, KV over one
+// warp; one reciprocal each, applied to the column sums rather than to every element:
+// k^ . s = rk (k . s), k^ u = k (rk u), q~ . s = rq (q . s).
+template <class Tr>
+__device__ __forceinline__ TokenFactors<typename Tr::ComputeT> token_factors(const RecurrentParams& p,
+                                                                             const TokenInputs<Tr>& in,
+                                                                             const HeadParams<typename Tr::ComputeT>& hp) {
+  using C = typename Tr::ComputeT;
+  C ssq = C(0), ssk = C(0);
+#pragma unroll
+  for (int e = 0; e < Tr::kNormPerLane; ++e) {
+    const C qx = Tr::kIsVK ? in.q[e] : in.qn[Tr::kIsVK ? 0 : e];
+    const C kx = Tr::kIsVK ? in.k[e] : in.kn[Tr::kIsVK ? 0 : e];
+    ssq = fma_c(qx, qx, ssq);
+    ssk = fma_c(kx, kx, ssk);
+  }
+  ssq = butterfly_sum<C, Tr::kNormLanes, 1>(ssq);
+  ssk = butterfly_sum<C, Tr::kNormLanes, 1>(ssk);
+  TokenFactors<C> f;
+  f.rq = norm_factor(p.norm, ssq, static_cast<C>(p.scale));
+  f.rk = norm_factor(p.norm, ssk, C(1));
+  f.gates = p.gate_mode == GateMode::Raw ? raw_gates(hp.A_log, hp.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16)
+                                         : finish_gates(in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
+  return f;
 }
 
 // The storage rounding of one memory vector of the state (bf16: nearest even, two elements
@@ -316,29 +338,17 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   }
 
   __shared__ C red[2][Tr::kWarpsK > 1 ? Tr::kWarpsK * Tr::kBV : 1];  // [2][kWarpsK, kBV]
-  const C scale = static_cast<C>(p.scale);
 
+  // The first token's factors before the loop, under the state's latency (TokenFactors).
+  TokenFactors<C> factors = token_factors<Tr>(p, in, head_params);
   for (int t = seq.begin; t < seq.end; ++t) {
-    if (t != seq.begin) load_token<Tr>(p, t, h, hv, col0, tk, cg, lane, in);
-    const bool last = t + 1 == seq.end;
-
-    // Norms: VK over the thread's own rows and the 16 lanes of its column's K group, KV
-    // over one warp; one reciprocal each (scale folded into q's), applied to the column
-    // sums rather than to every element: k^ . s = rk (k . s), k^ u = k (rk u), q~ . s = rq (q . s).
-    C ssq = C(0), ssk = C(0);
-#pragma unroll
-    for (int e = 0; e < Tr::kNormPerLane; ++e) {
-      const C qx = Tr::kIsVK ? in.q[e] : in.qn[Tr::kIsVK ? 0 : e];
-      const C kx = Tr::kIsVK ? in.k[e] : in.kn[Tr::kIsVK ? 0 : e];
-      ssq = fma_c(qx, qx, ssq);
-      ssk = fma_c(kx, kx, ssk);
+    if (t != seq.begin) {
+      load_token<Tr>(p, t, h, hv, col0, tk, cg, lane, in);
+      factors = token_factors<Tr>(p, in, head_params);
     }
-    ssq = butterfly_sum<C, Tr::kNormLanes, 1>(ssq);
-    ssk = butterfly_sum<C, Tr::kNormLanes, 1>(ssk);
-    const C rq = norm_factor(p.norm, ssq, scale), rk = norm_factor(p.norm, ssk, C(1));
-    const Gates<C> gates = p.gate_mode == GateMode::Raw
-                               ? raw_gates_lanes(head_params.A_log, head_params.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16, lane)
-                               : finish_gates(in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
+    const bool last = t + 1 == seq.end;
+    const C rq = factors.rq, rk = factors.rk;
+    const Gates<C> gates = factors.gates;
     tile.wait();  // the state is first needed here: its load overlaps the gates and norms
 
     // Pass 1: k . s over the state before the decay (update_coefficient applies it to the

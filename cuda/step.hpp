@@ -18,9 +18,12 @@ struct Gates {
   C beta;   // rounded to bf16 if asked
 };
 
+// log1p(exp(x)) as max(x, 0) + log1p(exp(-|x|)): the same function, with exp's argument <= 0
+// so that log1p's is in [0, 1]. The threshold is a select, not a branch.
 template <class C>
 GDN_HD C softplus(C x) {
-  return x > C(kSoftplusThreshold) ? x : log1p_c(exp_c(x));
+  const C below = fmax_c(x, C(0)) + log1p_c(exp_c(fmin_c(x, -x)));
+  return x > C(kSoftplusThreshold) ? x : below;
 }
 template <class C>
 GDN_HD C sigmoid(C x) {

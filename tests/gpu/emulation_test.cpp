@@ -51,13 +51,44 @@ void check_functions(const char* type_name, T lo, T hi, int points) {
   CHECK(log1p_worst <= kClaimedUlps);
 }
 
+// softplus as the kernels compute it (max(x, 0) + log1p(exp(-|x|)), the threshold 20 of
+// SPEC.md) against the exact function: its error model (error_model.md, "Local terms")
+// charges f + w f + 2 c u >= 2 ulp, f = kFunctionUlps u; two roundings after two functions
+// of <= 1 ulp stay within 2.
+template <class T>
+void check_softplus(const char* type_name, T lo, T hi, int points) {
+  double worst = 0;
+  T at = 0;
+  for (int i = 0; i <= points; ++i) {
+    const T x = lo + (hi - lo) * static_cast<T>(i) / static_cast<T>(points);
+    const long double xl = x;
+    const long double exact = xl > 20.0L ? xl : std::log1p(std::exp(xl));
+    if (exact < static_cast<long double>(std::numeric_limits<T>::min())) continue;
+    const double e = ulp_error(kernels::softplus(x), exact);
+    if (e > worst) worst = e, at = x;
+  }
+  std::printf("%s: softplus max error %.3f ulp (at %.9g) over %d points\n", type_name, worst, static_cast<double>(at),
+              points);
+  INFO(type_name << ": softplus " << worst << " ulp at " << at);
+  CHECK(worst <= 2.0);
+}
+
 }  // namespace
 
-TEST_CASE("exp_c and log1p_c are within 1 ulp of the exact value", "[numerics]") {
+TEST_CASE("exp_c and log1p_c are within 1 ulp, softplus within 2, of the exact value", "[numerics]") {
   check_functions<float>("float", -87.0f, 88.0f, 2000000);
   check_functions<float>("float near 0", -1e-3f, 1e-3f, 200000);
   check_functions<double>("double", -708.0, 709.0, 2000000);
   check_functions<double>("double near 0", -1e-6, 1e-6, 200000);
+  check_softplus<float>("float", -100.0f, 40.0f, 2000000);
+  check_softplus<float>("float near 0", -1e-3f, 1e-3f, 200000);
+  check_softplus<double>("double", -700.0, 40.0, 2000000);
+  check_softplus<double>("double near 0", -1e-6, 1e-6, 200000);
+  // softplus is x itself above the threshold, 0 at -inf, inf at inf.
+  CHECK(kernels::softplus(20.5f) == 20.5f);
+  CHECK(kernels::softplus(21.0) == 21.0);
+  CHECK(kernels::softplus(-INFINITY) == 0.0f);
+  CHECK(std::isinf(kernels::softplus(INFINITY)));
   // Special values.
   CHECK(kernels::exp_c(0.0f) == 1.0f);
   CHECK(kernels::exp_c(0.0) == 1.0);
