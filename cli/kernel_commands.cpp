@@ -85,7 +85,7 @@ void run_kernel(const RunArgs& a) {
     device = info.name;
     sms = info.sms;
   }
-  const gpu::Variant& v = gpu::find_variant(a.kernel, trace.config, trace.inputs.num_sequences(), sms);
+  const gpu::Variant& v = gpu::find_variant(a.kernel, trace.config, trace.inputs.num_sequences(), sms, a.stochastic);
   const Outputs out = a.emulate ? gpu::run_emulation(v, trace.config, trace.inputs, opt)
                                 : gpu::run_device(v, trace.config, trace.inputs, opt);
   std::string kernel = v.name;

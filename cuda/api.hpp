@@ -15,8 +15,8 @@ namespace gdn::gpu {
 // One compiled instantiation. Its name is "<layout>-<profile>-bv<BV>", e.g.
 // "vk-bf16-bf16state-bv32", with "-t<threads>" and "-o<min blocks>" appended for a launch
 // shape other than the default (tuning candidates) and "-sr" for the stochastic-rounding
-// build of a tile; the family "<layout>-<profile>" picks a default variant per call
-// (choose_tile). Runs with KernelOptions::stochastic_rounding use the "-sr" twin of the variant.
+// build of a tile; the family "<layout>-<profile>" picks a variant per call
+// (choose_variant). Runs with KernelOptions::stochastic_rounding use the "-sr" twin of the variant.
 struct Variant {
   std::string name;
   std::string family;
@@ -30,22 +30,20 @@ struct Variant {
   int K = 128;
   bool stochastic = false;  // the bf16 stochastic-rounding build ("-sr"), used for --stochastic-rounding
   bool shared_tile = false;  // the tile in shared memory between passes ("-sh", cuda/state_tile.cuh)
-  bool tuning = false;      // not the default build of its tile: never picked by a family
+  bool tuning = false;      // a launch shape other than its tile's default, or the "-sr" build
 };
 
 const std::vector<Variant>& variants();
 std::vector<std::string> family_names();
 
-// The tile a family uses for N sequences of this config on a GPU with `sms` multiprocessors:
-// its BV and whether it lives in shared memory (bv 0: no compiled tile divides V).
-struct TileChoice {
-  int bv = 0;
-  bool shared = false;
-};
-TileChoice choose_tile(const std::string& family, const Config& config, int64_t num_sequences, int sms);
-// A variant by name, or a family's variant for this call's shape. Throws InputError listing
-// the names when there is no such kernel.
-const Variant& find_variant(const std::string& name, const Config& config, int64_t num_sequences, int sms = 132);
+// The variant a family uses for N sequences of this config on a GPU with `sms`
+// multiprocessors (nullptr: the family has no compiled tile that divides V).
+const Variant* choose_variant(const std::string& family, const Config& config, int64_t num_sequences, int sms);
+// A variant by name, or a family's variant for this call's shape (with stochastic_rounding,
+// the family's "-sr" build where it has one). Throws InputError listing the names when there
+// is no such kernel.
+const Variant& find_variant(const std::string& name, const Config& config, int64_t num_sequences, int sms = 132,
+                            bool stochastic_rounding = false);
 
 struct KernelOptions {
   bool stochastic_rounding = false;  // bf16 state only: stochastic instead of nearest-even

@@ -326,53 +326,64 @@ std::vector<std::string> family_names() {
   return names;
 }
 
-TileChoice choose_tile(const std::string& family, const Config& c, int64_t N, int sms) {
-  // Each family's fastest tile for few and for many (sequence, value head) pairs, from the
-  // H100 sweeps in experiments/bv_tile (README.md, "Choice of tile"). Few pairs (fewer than
-  // one per multiprocessor) are latency-bound: small register tiles make more, shorter
-  // blocks. Many pairs are bound by the bytes in flight per SM: there a bf16 state is best
-  // kept in shared memory (more resident blocks), an fp32 state in registers. KV wants wide
-  // tiles at any batch (BV 8 reads 16-byte pieces of rows).
+const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms) {
+  // Each family's fastest variant by how many (sequence, value head) pairs there are per
+  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, "Choice of
+  // variant"). Few pairs are latency-bound: short blocks with few state elements per thread
+  // (VK bf16: BV 32 over 128 threads), KV on wide tiles that read whole 64-byte row pieces.
+  // In between, a wide register tile with more resident blocks (-o: a tighter register cap).
+  // Many pairs are bound by the bytes in flight per SM: the default register tiles, KV bf16
+  // in shared memory (more resident blocks than its 168-register tile allows).
+  struct Band {
+    double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
+    const char* variant;        // the name after "<family>-"
+  };
   struct Choice {
     const char* family;
-    TileChoice few, many;
+    Band bands[3];
   };
+  constexpr double kRest = 1e300;
   static const Choice kChoices[] = {
-      {"vk-bf16-bf16state", {8, false}, {16, true}},
-      {"kv-bf16-bf16state", {32, false}, {64, true}},
-      {"vk-bf16-fp32state", {8, false}, {16, false}},
-      {"kv-bf16-fp32state", {8, false}, {64, false}},
+      {"vk-bf16-bf16state", {{0.5, "bv32-t128-o6"}, {4, "bv32-o1"}, {kRest, "bv16"}}},
+      {"kv-bf16-bf16state", {{3, "bv32-o8"}, {kRest, "bv64-sh"}, {kRest, "bv64-sh"}}},
+      {"vk-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}}},
+      {"kv-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}}},
   };
-  constexpr int64_t kPairsPerSM = 1;
-  auto compiled = [&](const TileChoice& t) {
+  auto named = [&](const std::string& name) -> const Variant* {
     for (const Variant& v : variants())
-      if (v.family == family && !v.tuning && v.bv == t.bv && v.shared_tile == t.shared && c.V % v.bv == 0) return true;
-    return false;
+      if (v.name == name && c.V % v.bv == 0) return &v;
+    return nullptr;
   };
+  const double pairs = static_cast<double>(N) * c.HV;
   for (const Choice& ch : kChoices) {
     if (family != ch.family) continue;
-    const TileChoice want = N * c.HV >= kPairsPerSM * sms ? ch.many : ch.few;
-    if (compiled(want)) return want;
+    for (const Band& band : ch.bands)
+      if (pairs < band.below_pairs_per_sm * sms) {
+        if (const Variant* v = named(family + "-" + band.variant)) return v;
+        break;
+      }
   }
-  // Otherwise (one compiled tile, or V not a multiple of the preferred one): the largest
-  // compiled register tile up to 32 that divides V.
-  std::vector<int> bvs;
+  // Otherwise (a family without a table, a variant not compiled, or V not a multiple of its
+  // BV): the largest default register tile up to 32 that divides V.
+  auto better = [](const Variant* a, const Variant& b) {
+    if (a == nullptr) return true;
+    if ((a->bv <= 32) != (b.bv <= 32)) return b.bv <= 32;
+    return b.bv <= 32 ? b.bv > a->bv : b.bv < a->bv;
+  };
+  const Variant* best = nullptr;
   for (const Variant& v : variants())
-    if (v.family == family && !v.tuning && !v.shared_tile && c.V % v.bv == 0) bvs.push_back(v.bv);
-  if (bvs.empty()) return {0, false};
-  std::sort(bvs.begin(), bvs.end());
-  int best = bvs.front();
-  for (int bv : bvs)
-    if (bv <= 32) best = bv;
-  return {best, false};
+    if (v.family == family && !v.tuning && !v.shared_tile && c.V % v.bv == 0 && better(best, v)) best = &v;
+  return best;
 }
 
-const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms) {
+const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, bool stochastic_rounding) {
   for (const Variant& v : variants())
     if (v.name == name) return v;
-  const TileChoice tile = choose_tile(name, c, N, sms);
-  for (const Variant& v : variants())
-    if (v.family == name && !v.tuning && v.bv == tile.bv && v.shared_tile == tile.shared) return v;
+  if (stochastic_rounding) {  // the family's stochastic-rounding build, whatever the batch
+    for (const Variant& v : variants())
+      if (v.family == name && v.stochastic && c.V % v.bv == 0) return v;
+  }
+  if (const Variant* v = choose_variant(name, c, N, sms)) return *v;
   const std::vector<std::string> families = family_names();
   std::string names;
   for (const std::string& f : families) names += (names.empty() ? "" : ", ") + f;

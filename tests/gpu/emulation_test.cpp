@@ -268,18 +268,37 @@ TEST_CASE("shapes and options a kernel cannot take are refused before launch", "
   if (dup.state_indices[1] != -1) refused(kc.config, dup, {}, "repeats");
 }
 
-TEST_CASE("families choose a compiled tile that divides V, no larger for few sequences than for many", "[emulation][dispatch]") {
+TEST_CASE("families choose a compiled variant of their own that divides V, fewer elements per thread for few sequences", "[emulation][dispatch]") {
   Config c;
   c.H = 4;
   c.HV = 8;
   c.K = 128;
-  c.V = 128;
   const int sms = 132;
+  auto elements_per_thread = [&](const gpu::Variant& v) { return c.K * v.bv / v.threads; };
   for (const std::string& f : gpu::family_names()) {
-    const int small = gpu::choose_tile(f, c, 1, sms).bv, large = gpu::choose_tile(f, c, 1024, sms).bv;
-    std::printf("%-22s B=1: BV %3d  B=1024: BV %3d\n", f.c_str(), small, large);
-    CHECK(small > 0);
-    CHECK(small <= large);
-    CHECK(c.V % large == 0);
+    for (int64_t V : {128, 64, 48, 8}) {
+      c.V = V;
+      for (int64_t N : {1, 8, 16, 32, 64, 128, 1024, 4096}) {
+        const gpu::Variant* v = gpu::choose_variant(f, c, N, sms);
+        INFO(f << " V=" << V << " N=" << N);
+        bool some_tile_divides = false;
+        for (const gpu::Variant& w : gpu::variants()) some_tile_divides |= w.family == f && V % w.bv == 0;
+        REQUIRE((v != nullptr) == some_tile_divides);
+        if (v == nullptr) continue;
+        CHECK(v->family == f);
+        CHECK(V % v->bv == 0);
+        CHECK_FALSE(v->stochastic);
+      }
+    }
+    c.V = 128;
+    const gpu::Variant& few = *gpu::choose_variant(f, c, 1, sms);
+    const gpu::Variant& many = *gpu::choose_variant(f, c, 1024, sms);
+    std::printf("%-22s B=1: %-28s B=1024: %s\n", f.c_str(), few.name.c_str(), many.name.c_str());
+    CHECK(elements_per_thread(few) <= elements_per_thread(many));
+    // A family asked for stochastic rounding resolves to its "-sr" build where it has one.
+    const gpu::Variant& sr = gpu::find_variant(f, c, 1, sms, true);
+    bool has_sr = false;
+    for (const gpu::Variant& v : gpu::variants()) has_sr = has_sr || (v.family == f && v.stochastic);
+    CHECK(sr.stochastic == has_sr);
   }
 }
