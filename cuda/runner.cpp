@@ -328,24 +328,24 @@ std::vector<std::string> family_names() {
 
 const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms) {
   // Each family's fastest variant by how many (sequence, value head) pairs there are per
-  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, "Choice of
-  // variant"). Few pairs are latency-bound: short blocks with few state elements per thread
-  // (VK bf16: BV 32 over 128 threads), KV on wide tiles that read whole 64-byte row pieces.
-  // In between, a wide register tile with more resident blocks (-o: a tighter register cap).
-  // Many pairs are bound by the bytes in flight per SM: the default register tiles, KV bf16
-  // in shared memory (more resident blocks than its 168-register tile allows).
+  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9). Few pairs
+  // are latency-bound: few state elements per thread (VK bf16: BV 32 over 128 threads;
+  // fp32: BV 8), KV bf16 on a BV 32 tile that reads whole 64-byte row pieces. Around one to
+  // three pairs per SM, BV 32 register tiles whose register cap (-o) lets one wave hold the
+  // grid (VK bf16 with no cap while the blocks are that few). Many pairs are bound by the
+  // bytes in flight per SM: the default register tiles, KV bf16 in shared memory.
   struct Band {
     double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
     const char* variant;        // the name after "<family>-"
   };
   struct Choice {
     const char* family;
-    Band bands[3];
+    Band bands[4];  // in increasing order; the last one holds the rest
   };
   constexpr double kRest = 1e300;
   static const Choice kChoices[] = {
-      {"vk-bf16-bf16state", {{0.5, "bv32-t128-o6"}, {4, "bv32-o1"}, {kRest, "bv16"}}},
-      {"kv-bf16-bf16state", {{3, "bv32-o8"}, {kRest, "bv64-sh"}, {kRest, "bv64-sh"}}},
+      {"vk-bf16-bf16state", {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}}},
+      {"kv-bf16-bf16state", {{3, "bv32-o8"}, {kRest, "bv64-sh"}}},
       {"vk-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}}},
       {"kv-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}}},
   };
@@ -358,7 +358,7 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   for (const Choice& ch : kChoices) {
     if (family != ch.family) continue;
     for (const Band& band : ch.bands)
-      if (pairs < band.below_pairs_per_sm * sms) {
+      if (band.variant != nullptr && pairs < band.below_pairs_per_sm * sms) {
         if (const Variant* v = named(family + "-" + band.variant)) return v;
         break;
       }
