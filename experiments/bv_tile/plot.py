@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Plots one `gdn bench --json` run (plain launches) of the decode kernels, Qwen3-Next TP=4:
+  left:  time per launch of each family's choice over the slot + state round trip of the
+         same run (the floor of any kernel that reads a slot, then the state), and FLA's best
+         figure of PERF.md over the same floor;
+  right: % of the copy ceiling against the BV tile at B = 1024 (default launch shapes), the
+         seed PRs' BV 8 -> 32 effect on this project's kernels.
+    python3 experiments/bv_tile/plot.py results/h100-v9-7bb87bb-plain.json bv_tile.png
+"""
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from summarize import fla_best  # noqa: E402  (PERF.md's FLA table lives there, once)
+
+FAMILIES = [("KV", "bf16", "C0"), ("VK", "bf16", "C3"), ("KV", "fp32", "C2"), ("VK", "fp32", "C1")]
+
+
+def main(path, out):
+    d = json.load(open(path))
+    res = [r for r in d["results"] if r["tp"] == 4]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+
+    floor = {(f["batch"], f["layout"], f["state"]): f["round_trip_us"] for f in d["floors"] if f["tp"] == 4}
+    for layout, state, color in FAMILIES:
+        chosen = sorted((r["batch"], r["us_median"] / floor[(r["batch"], layout, state)]) for r in res
+                        if r["chosen"] and r["layout"] == layout and r["state"] == state)
+        left.plot(*zip(*chosen), color=color, marker="o", lw=1.5, label=f"{layout} {state} state (family's choice)")
+        fla = sorted((b, fla_best(4, state, b) / floor[(b, layout, state)]) for b, _ in chosen
+                     if fla_best(4, state, b) is not None)
+        left.plot(*zip(*fla), color=color, ls="none", marker="x", ms=8,
+                  label=f"FLA best (PERF.md), {state}" if layout == "KV" else None)
+    left.axhline(1, color="k", lw=1)
+    left.set_xscale("log", base=2)
+    left.set_xlabel("batch B (sequences, one token each)")
+    left.set_ylabel("time per launch / slot + state round trip of the same run")
+    left.set_title("TP=4 decode: time over the floor (1 = the floor)")
+    left.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=8)
+
+    for layout, state, color in FAMILIES:
+        sweep = sorted((r["bv"], r["pct_copy"]) for r in res
+                       if r["batch"] == 1024 and r["layout"] == layout and r["state"] == state
+                       and r["variant"].endswith(f"-bv{r['bv']}"))
+        right.plot(*zip(*sweep), color=color, marker="o", lw=1.5, label=f"{layout} {state} state")
+    right.axhline(92, color="C3", ls=":", lw=1, label="target, bf16 state (92%)")
+    right.axhline(95, color="C1", ls=":", lw=1, label="target, fp32 state (95%)")
+    right.set_xscale("log", base=2)
+    right.set_xticks([8, 16, 32, 64, 128], ["8", "16", "32", "64", "128"])
+    right.set_xlabel("BV (value columns per block), default launch shape, registers")
+    right.set_ylabel(f"% of copy ceiling ({d['copy_gbps']:.0f} GB/s)")
+    right.set_title("TP=4, B=1024: the BV tile")
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8)
+
+    fig.suptitle(f"{d['device']['name']}, revision {d['revision']}, plain launches", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: plot.py BENCH.json OUT.png")
+    main(sys.argv[1], sys.argv[2])
