@@ -41,7 +41,7 @@ void list_kernels(bool names_only) {
     std::printf("%-31s %-6s %-16s %-8s %-8s %4d %7d %9d %4d\n", v.name.c_str(), to_string(v.layout).c_str(),
                 to_string(v.profile).c_str(), to_string(v.state).c_str(), to_string(v.input).c_str(), v.bv, v.threads,
                 v.min_blocks, v.K);
-  std::printf("\nfamilies (BV chosen per call from the batch and the GPU):");
+  std::printf("\nfamilies (the variant chosen per call from the batch and the GPU; `gdn kernels --choices`):");
   for (const std::string& f : gpu::family_names()) std::printf(" %s", f.c_str());
   std::printf("\noptions of gdn run: --stochastic-rounding SEED (bf16 state), --beta-bf16, --decay-bf16 (float kernels), "
               "--packed (q|k|v in one buffer)\n");

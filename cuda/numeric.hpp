@@ -267,30 +267,21 @@ struct ExpLogConstants<double> {
   static constexpr double kExpMinArg = -746.0;
 };
 
-GDN_HD float fmin_c(float a, float b) {
+// IEEE minNum / maxNum (a NaN operand gives the other one), the same on host and device.
+template <class T>
+GDN_HD T fmin_c(T a, T b) {
 #if defined(__CUDA_ARCH__)
-  return fminf(a, b);
+  if constexpr (std::is_same_v<T, float>) return fminf(a, b);
+  else return ::fmin(a, b);
 #else
   return std::fmin(a, b);
 #endif
 }
-GDN_HD double fmin_c(double a, double b) {
+template <class T>
+GDN_HD T fmax_c(T a, T b) {
 #if defined(__CUDA_ARCH__)
-  return ::fmin(a, b);
-#else
-  return std::fmin(a, b);
-#endif
-}
-GDN_HD float fmax_c(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return fmaxf(a, b);
-#else
-  return std::fmax(a, b);
-#endif
-}
-GDN_HD double fmax_c(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return ::fmax(a, b);
+  if constexpr (std::is_same_v<T, float>) return fmaxf(a, b);
+  else return ::fmax(a, b);
 #else
   return std::fmax(a, b);
 #endif
