@@ -5,6 +5,7 @@
 
 #include "cuda_check.hpp"
 #include "grid_dependency.cuh"
+#include "state_tile.cuh"
 
 namespace gdn::gpu {
 namespace {
@@ -16,8 +17,9 @@ __global__ void empty_kernel() {
   kernels::wait_for_previous_grid();
 }
 
-// One block per (sequence, value head); kPer 16-byte vectors per thread. `flip` is 0: it
-// keeps the compiler from dropping a store of the value just loaded.
+// One block per (sequence, value head); kPer 16-byte vectors per thread, loaded and stored
+// with the recurrent kernel's own state instructions (state_tile.cuh). `flip` is 0: it keeps
+// the compiler from dropping a store of the value just loaded.
 template <int kPer>
 __global__ void __launch_bounds__(kRoundTripThreads) state_round_trip(const int32_t* indices, uint4* pool, int HV,
                                                                        uint32_t flip) {
@@ -26,12 +28,12 @@ __global__ void __launch_bounds__(kRoundTripThreads) state_round_trip(const int3
   uint4* head = pool + (static_cast<int64_t>(indices[n]) * HV + hv) * (kPer * kRoundTripThreads);
   uint4 x[kPer];
 #pragma unroll
-  for (int i = 0; i < kPer; ++i) x[i] = head[i * kRoundTripThreads + threadIdx.x];
+  for (int i = 0; i < kPer; ++i) kernels::load_if(true, head + i * kRoundTripThreads + threadIdx.x, x[i]);
   kernels::wait_for_previous_grid();
 #pragma unroll
   for (int i = 0; i < kPer; ++i) {
     x[i].x ^= flip;
-    head[i * kRoundTripThreads + threadIdx.x] = x[i];
+    kernels::store_vector(head + i * kRoundTripThreads + threadIdx.x, x[i]);
   }
 }
 

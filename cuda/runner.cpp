@@ -328,7 +328,7 @@ std::vector<std::string> family_names() {
 
 const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms) {
   // Each family's fastest variant by how many (sequence, value head) pairs there are per
-  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9). Few pairs
+  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10). Few pairs
   // are latency-bound: few state elements per thread (VK bf16: BV 32 over 128 threads;
   // fp32: BV 8), KV bf16 on a BV 32 tile that reads whole 64-byte row pieces. Around one to
   // three pairs per SM, BV 32 register tiles whose register cap (-o) lets one wave hold the
@@ -345,7 +345,7 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   constexpr double kRest = 1e300;
   static const Choice kChoices[] = {
       {"vk-bf16-bf16state", {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}}},
-      {"kv-bf16-bf16state", {{3, "bv32-o8"}, {kRest, "bv64-sh"}}},
+      {"kv-bf16-bf16state", {{6, "bv32-o8"}, {kRest, "bv64-sh"}}},
       {"vk-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}}},
       {"kv-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}}},
   };

@@ -86,17 +86,41 @@ __device__ __forceinline__ int64_t vector_offset(int V, int col0, int tk, int cg
   return state_element<Tr::kIsVK>(Tr::kK, V, Tr::row_of(tk, Tr::vec_r(vi, 0)), col0 + Tr::col_of(cg, Tr::vec_c(vi, 0)));
 }
 
+// The L2 prefetch size of the state's loads. Where a row of the tile is shorter than 256
+// bytes (KV with BV * sizeof(state) < 256), the loads ask for the whole aligned 256 bytes
+// (.L2::256B): the blocks of the neighbouring tiles read the rest of those rows at about the
+// same time, and DRAM serves 256-byte pieces better than 64- or 128-byte ones. Measured on an
+// H100 (experiments/bv_tile, v10): KV bf16 BV 32 at TP=4 B=1024 0.76x the time, KV bf16 BV
+// 64 in shared memory 1-3% less at every B; on whole 256-byte rows (KV fp32 BV 64) the hint
+// cost 0.6-1.1%, and VK, whose rows are K contiguous elements, did not move.
+template <class Tr>
+inline constexpr bool kPrefetchRow = !Tr::kIsVK && Tr::kBV * sizeof(typename Tr::StateT) < 256;
+
 // r = *p where `enabled`, as one predicated load: a branch around the loads would make the
 // code after it wait for whatever was in flight on either path (experiments/bv_tile, v8).
+template <bool kPrefetch256 = false>
 __device__ __forceinline__ void load_if(bool enabled, const void* p, uint4& r) {
-  asm("{\n .reg .pred e;\n setp.ne.b32 e, %5, 0;\n @e ld.global.v4.u32 {%0, %1, %2, %3}, [%4];\n}"
-      : "+r"(r.x), "+r"(r.y), "+r"(r.z), "+r"(r.w)
-      : "l"(p), "r"(static_cast<int>(enabled)));
+  if constexpr (kPrefetch256) {
+    asm("{\n .reg .pred e;\n setp.ne.b32 e, %5, 0;\n @e ld.global.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];\n}"
+        : "+r"(r.x), "+r"(r.y), "+r"(r.z), "+r"(r.w)
+        : "l"(p), "r"(static_cast<int>(enabled)));
+  } else {
+    asm("{\n .reg .pred e;\n setp.ne.b32 e, %5, 0;\n @e ld.global.v4.u32 {%0, %1, %2, %3}, [%4];\n}"
+        : "+r"(r.x), "+r"(r.y), "+r"(r.z), "+r"(r.w)
+        : "l"(p), "r"(static_cast<int>(enabled)));
+  }
 }
+template <bool kPrefetch256 = false>
 __device__ __forceinline__ void load_if(bool enabled, const void* p, uint2& r) {
-  asm("{\n .reg .pred e;\n setp.ne.b32 e, %3, 0;\n @e ld.global.v2.u32 {%0, %1}, [%2];\n}"
-      : "+r"(r.x), "+r"(r.y)
-      : "l"(p), "r"(static_cast<int>(enabled)));
+  if constexpr (kPrefetch256) {
+    asm("{\n .reg .pred e;\n setp.ne.b32 e, %3, 0;\n @e ld.global.L2::256B.v2.u32 {%0, %1}, [%2];\n}"
+        : "+r"(r.x), "+r"(r.y)
+        : "l"(p), "r"(static_cast<int>(enabled)));
+  } else {
+    asm("{\n .reg .pred e;\n setp.ne.b32 e, %3, 0;\n @e ld.global.v2.u32 {%0, %1}, [%2];\n}"
+        : "+r"(r.x), "+r"(r.y)
+        : "l"(p), "r"(static_cast<int>(enabled)));
+  }
 }
 
 template <class Tr>
@@ -109,7 +133,8 @@ struct RegisterVectors {
   __device__ __forceinline__ Raw<Tr>& at(int vi) { return v[vi]; }
   __device__ __forceinline__ void load(bool enabled, const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
 #pragma unroll
-    for (int vi = 0; vi < Tr::kVectors; ++vi) load_if(enabled, head + vector_offset<Tr>(V, col0, tk, cg, vi), v[vi]);
+    for (int vi = 0; vi < Tr::kVectors; ++vi)
+      load_if<kPrefetchRow<Tr>>(enabled, head + vector_offset<Tr>(V, col0, tk, cg, vi), v[vi]);
   }
   __device__ __forceinline__ void wait() {}
   // Unpack the vectors again in every pass: without this barrier the compiler keeps one
@@ -125,11 +150,15 @@ struct RegisterVectors {
 };
 
 // ---- asynchronous copies, global -> shared (cp.async, sm_80+) ----
-template <int kBytes>
+template <int kBytes, bool kPrefetch256>
 __device__ __forceinline__ void copy_async(void* smem, const void* gmem) {
   const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  if constexpr (kBytes == 16) {
+  if constexpr (kBytes == 16 && kPrefetch256) {
+    asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem) : "memory");
+  } else if constexpr (kBytes == 16) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem) : "memory");
+  } else if constexpr (kPrefetch256) {
+    asm volatile("cp.async.ca.shared.global.L2::256B [%0], [%1], %2;\n" ::"r"(dst), "l"(gmem), "n"(kBytes) : "memory");
   } else {
     asm volatile("cp.async.ca.shared.global [%0], [%1], %2;\n" ::"r"(dst), "l"(gmem), "n"(kBytes) : "memory");
   }
@@ -156,7 +185,8 @@ struct SharedVectors {
   __device__ __forceinline__ void load(bool enabled, const typename Tr::StateT* head, int V, int col0, int tk, int cg) {
 #pragma unroll
     for (int vi = 0; vi < Tr::kVectors; ++vi)
-      if (enabled) copy_async<Tr::kVecBytes>(&st.v[vi][tid], head + vector_offset<Tr>(V, col0, tk, cg, vi));
+      if (enabled)
+        copy_async<Tr::kVecBytes, kPrefetchRow<Tr>>(&st.v[vi][tid], head + vector_offset<Tr>(V, col0, tk, cg, vi));
   }
   __device__ __forceinline__ void wait() { copy_async_wait_all(); }
   // Read the tile again in every pass: without this the compiler may keep one pass's values
