@@ -157,8 +157,14 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
                     "plain, or programmatic: programmatic dependent launches that read the state before the previous "
                     "launch ends (sm_90+)")
       ->check(CLI::IsMember({"plain", "programmatic"}));
-  bench->callback([ba, launch_mode, &exit_code] {
+  auto slot_order = std::make_shared<std::string>("random");
+  bench->add_option("--slots", *slot_order,
+                    "random: each input set's slots a random permutation (as a serving engine holds them); "
+                    "sequential: sequence n in slot n (the contiguous state of a kernel without indices)")
+      ->check(CLI::IsMember({"random", "sequential"}));
+  bench->callback([ba, launch_mode, slot_order, &exit_code] {
     ba->programmatic = *launch_mode == "programmatic";
+    ba->sequential_slots = *slot_order == "sequential";
     ba->version = GDN_VERSION;
     if (ba->revision.empty()) ba->revision = GDN_VERSION;
     exit_code = gpu::run_bench(*ba);

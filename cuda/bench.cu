@@ -1,7 +1,7 @@
 // gdn bench (see bench.hpp). Inputs are drawn on the device: q, k, v, a, b ~ N(0, 1) in
 // bf16, states ~ N(0, 0.5^2) in the state dtype, A_log and dt_bias as Qwen3-Next
 // initialises them (A = U(1, 16), dt = exp(U(log 1e-3, log 1e-1))), slots a random
-// permutation per input set (state_indices, as vLLM passes them).
+// permutation per input set (state_indices, as vLLM passes them) or, asked, in order.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -209,7 +209,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   for (int64_t s = 0; s < sets; ++s) {
     std::vector<int32_t> perm(static_cast<size_t>(B));
     std::iota(perm.begin(), perm.end(), static_cast<int32_t>(s * B));
-    std::shuffle(perm.begin(), perm.end(), rng);
+    if (!opt.sequential_slots) std::shuffle(perm.begin(), perm.end(), rng);
     std::copy(perm.begin(), perm.end(), hidx.begin() + s * B);
   }
   GDN_CUDA_CHECK(cudaMemcpy(A_log.get(), hA.data(), A_log.bytes(), cudaMemcpyHostToDevice));
@@ -436,6 +436,7 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
           dev.name.c_str(), dev.major, dev.minor, dev.sms, static_cast<long long>(dev.l2_bytes));
   appendf(j, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
           copy_gbps, copy_gbps_end, opt.replays, opt.programmatic ? "programmatic" : "plain");
+  appendf(j, "  \"slots\": \"%s\",\n", opt.sequential_slots ? "sequential" : "random");
   append_array(j, "floors", floor_rows, [&](const FloorRow& r) {
     appendf(j,
             "{\"tp\": %d, \"batch\": %lld, \"layout\": \"%s\", \"state\": \"%s\", \"empty_us\": %.3f, "
@@ -472,8 +473,9 @@ int run_bench(const BenchOptions& opt) {
   std::printf("copy ceiling: %.1f GB/s (cudaMemcpy D2D of %lld MB, read + write, median of 20)\n", copy_gbps,
               static_cast<long long>(opt.copy_bytes >> 20));
   std::printf("time per launch: median of %d graph replays [min, max]; %% of the copy ceiling; * = the family's choice; "
-              "%s launches\n",
-              opt.replays, opt.programmatic ? "programmatic dependent (state read before the previous launch ends)" : "plain");
+              "%s launches; slots %s\n",
+              opt.replays, opt.programmatic ? "programmatic dependent (state read before the previous launch ends)" : "plain",
+              opt.sequential_slots ? "in sequence order" : "a random permutation");
   std::vector<Row> rows;
   std::vector<FloorRow> floor_rows;
   int status = 0;

@@ -26,6 +26,11 @@ struct BenchOptions {
   // Programmatic dependent launches with early state reads (params.hpp), for the kernels and
   // their floors; plain launches otherwise (as PERF.md's FLA figures were measured).
   bool programmatic = false;
+  // Slots: a random permutation of each input set's pool rows (state_indices as a serving
+  // engine holds them), or sequence n in row n of its set (the contiguous state of a kernel
+  // that takes no indices, FLA's in experiments/fla_peer). On an H100 the random order costs
+  // the plain state round trip 3-5% at B = 1024 (experiments/fla_peer/README.md).
+  bool sequential_slots = false;
 };
 
 // Prints a table (one line per configuration and tile, the family's choice marked) and

@@ -55,7 +55,8 @@ def main():
     failed = [r for r in bench["results"] if not r["check_ok"]]
     launch = bench.get("launch", "plain")
     print(f"# {bench['device']['name']}, revision {bench['revision']}, copy ceiling {bench['copy_gbps']:.0f} GB/s "
-          f"(end of run {bench['copy_gbps_end']:.0f}), median of {bench['replays']} graph replays, {launch} launches")
+          f"(end of run {bench['copy_gbps_end']:.0f}), median of {bench['replays']} graph replays, {launch} launches, "
+          f"{bench.get('slots', 'random')} slots")
     if failed:
         print(f"\n{len(failed)} variants FAILED their correctness check: " +
               ", ".join(f"{r['variant']} TP{r['tp']} B{r['batch']}" for r in failed))
