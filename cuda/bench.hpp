@@ -29,7 +29,7 @@ struct BenchOptions {
   // Slots: a random permutation of each input set's pool rows (state_indices as a serving
   // engine holds them), or sequence n in row n of its set (the contiguous state of a kernel
   // that takes no indices, FLA's in experiments/fla_peer). On an H100 the random order costs
-  // the plain state round trip 3-5% at B = 1024 (experiments/fla_peer/README.md).
+  // the plain state round trip about 3% at B = 1024 (experiments/fla_peer/README.md).
   bool sequential_slots = false;
 };
 

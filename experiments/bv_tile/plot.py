@@ -3,10 +3,15 @@
   left:  time per launch of each family's choice over the slot + state round trip of the
          same run (the floor of any kernel that reads a slot, then the state), and FLA's best
          figure of PERF.md over the same floor;
-  right: % of the copy ceiling against the BV tile at B = 1024 (default launch shapes), the
-         seed PRs' BV 8 -> 32 effect on this project's kernels.
-    python3 experiments/bv_tile/plot.py results/h100-v9-7bb87bb-plain.json bv_tile.png
+  middle: % of the copy ceiling against the BV tile at B = 1024 (default launch shapes), the
+         seed PRs' BV 8 -> 32 effect on this project's kernels;
+  right (with --peer FLA.json SEQUENTIAL.json): each family's choice measured with slots in
+         sequence order over FLA's best shape measured in the same session
+         (experiments/fla_peer), < 1 where this project's kernel is faster.
+    python3 experiments/bv_tile/plot.py results/h100-v10-b02898a-plain.json bv_tile.png \
+        --peer ../fla_peer/results/h100-fla-bc3b101.json results/h100-v10-b02898a-sequential.json
 """
+import argparse
 import json
 import sys
 
@@ -21,10 +26,11 @@ from summarize import fla_best  # noqa: E402  (PERF.md's FLA table lives there, 
 FAMILIES = [("KV", "bf16", "C0"), ("VK", "bf16", "C3"), ("KV", "fp32", "C2"), ("VK", "fp32", "C1")]
 
 
-def main(path, out):
+def main(path, out, peer):
     d = json.load(open(path))
     res = [r for r in d["results"] if r["tp"] == 4]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, axes = plt.subplots(1, 3 if peer else 2, figsize=(19.5 if peer else 13, 5))
+    left, right = axes[0], axes[1]
 
     floor = {(f["batch"], f["layout"], f["state"]): f["round_trip_us"] for f in d["floors"] if f["tp"] == 4}
     for layout, state, color in FAMILIES:
@@ -58,12 +64,39 @@ def main(path, out):
     right.grid(True, alpha=0.3)
     right.legend(fontsize=8)
 
+    if peer:
+        plot_peer(axes[2], *peer)
+
     fig.suptitle(f"{d['device']['name']}, revision {d['revision']}, plain launches", fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
 
+def plot_peer(ax, fla_path, seq_path):
+    fla, seq = json.load(open(fla_path)), json.load(open(seq_path))
+    best = {}
+    for r in fla["results"]:
+        k = (r["tp"], r["batch"], r["layout"], r["state"])
+        if "us_median" in r and (k not in best or r["us_median"] < best[k]):
+            best[k] = r["us_median"]
+    for layout, state, color in FAMILIES:
+        pts = sorted((r["batch"], r["us_median"] / best[(4, r["batch"], layout, state)]) for r in seq["results"]
+                     if r["tp"] == 4 and r["chosen"] and r["layout"] == layout and r["state"] == state
+                     and (4, r["batch"], layout, state) in best)
+        ax.plot(*zip(*pts), color=color, marker="o", lw=1.5, label=f"{layout} {state} state")
+    ax.axhline(1, color="k", lw=1)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("batch B (sequences, one token each)")
+    ax.set_ylabel("time per launch / FLA's best shape, same session")
+    ax.set_title("TP=4: against FLA measured here (slots in order for both)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: plot.py BENCH.json OUT.png")
-    main(sys.argv[1], sys.argv[2])
+    ap = argparse.ArgumentParser(description="plots one gdn bench --json run")
+    ap.add_argument("bench")
+    ap.add_argument("out")
+    ap.add_argument("--peer", nargs=2, metavar=("FLA_JSON", "SEQUENTIAL_JSON"))
+    a = ap.parse_args()
+    main(a.bench, a.out, a.peer)
