@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "golden/generate.hpp"
 #include "reference/recurrent.hpp"
+#include "gdn_version.hpp"  // GDN_VERSION (generated at build time)
 
 namespace gdn::cli {
 namespace {

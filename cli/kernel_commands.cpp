@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "gdn_version.hpp"  // GDN_VERSION (generated at build time)
 #include "reference/tensor.hpp"
 
 #ifdef GDN_HAVE_CUDA
@@ -150,7 +151,7 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
   bench->add_option("--rotate-mb", ba->rotate_bytes, "input sets cover at least this many bytes of state")
       ->transform([](std::string s) { return std::to_string(std::stoll(s) << 20); });
   bench->add_option("--json", ba->json_path, "also write the results as JSON");
-  bench->add_option("--revision", ba->revision, "git revision to record (default: the build's)");
+  bench->add_option("--revision", ba->revision, "git revision to record (default: the one the binary was built from)");
   bench->add_option("--seed", ba->seed, "seed of the random inputs");
   auto launch_mode = std::make_shared<std::string>("plain");
   bench->add_option("--launch", *launch_mode,

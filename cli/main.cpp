@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "reference/tensor.hpp"
+#include "gdn_version.hpp"  // GDN_VERSION (generated at build time)
 
 int main(int argc, char** argv) {
   CLI::App app{"gdn: float64 oracle, precision simulator, golden traces and kernels for the gated delta rule"};

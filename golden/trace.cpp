@@ -8,6 +8,7 @@
 #include "golden/h5.hpp"
 #include "reference/rounding.hpp"
 #include "reference/validate.hpp"
+#include "gdn_version.hpp"  // GDN_VERSION (generated at build time)
 
 namespace gdn {
 namespace {
