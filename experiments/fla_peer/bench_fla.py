@@ -221,26 +221,34 @@ def main():
     dev = torch.cuda.get_device_name()
     print(f"# {dev}, copy ceiling {copy:.0f} GB/s, FLA kernel, median of {REPLAYS} graph replays", flush=True)
     results = []
+
+    def write(copy_end):
+        """The JSON so far, rewritten after every configuration (atomically), so that a run
+        cut off by a time limit keeps what it measured."""
+        if not args.json:
+            return
+        out = dict(benchmark="fla_fused_recurrent", device=dev, copy_gbps=round(copy, 1),
+                   copy_gbps_end=None if copy_end is None else round(copy_end, 1), replays=REPLAYS, launch="plain",
+                   slots="sequential", torch=torch.__version__, results=results)
+        d = os.path.dirname(os.path.abspath(args.json))
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".bench_fla.")
+        with os.fdopen(fd, "w") as f:
+            json.dump(out, f, indent=1)
+        os.replace(tmp, args.json)
+
     for tp in ints(args.tp):
         for B in ints(args.batch):
             for layout in args.layout.split(","):
                 for state in args.state.split(","):
                     rows = run_config(kernel, tp, B, layout, state, shapes, args, copy)
                     results += rows
+                    write(None)
                     timed = [r for r in rows if "us_median" in r]
                     if timed:
                         best = min(timed, key=lambda r: r["us_median"])
                         print(f"TP={tp} B={B} {layout} {state}: best {best['variant']} {best['us_median']:.2f} us "
                               f"({best['pct_copy']:.0f}%)", flush=True)
-    copy_end = copy_gbps()
-    out = dict(benchmark="fla_fused_recurrent", device=dev, copy_gbps=round(copy, 1), copy_gbps_end=round(copy_end, 1),
-               replays=REPLAYS, launch="plain", torch=torch.__version__, results=results)
-    if args.json:
-        d = os.path.dirname(os.path.abspath(args.json))
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".bench_fla.")
-        with os.fdopen(fd, "w") as f:
-            json.dump(out, f, indent=1)
-        os.replace(tmp, args.json)
+    write(copy_gbps())
     failed = sum(1 for r in results if not r["check_ok"])
     if failed:
         sys.exit(f"bench_fla: {failed} configurations failed the float64 check")

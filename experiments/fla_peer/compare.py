@@ -46,7 +46,9 @@ def main():
         chosen = {key(r): r for r in d["results"] if r.get("chosen") and r.get("check_ok")}
         runs.append((f"{d.get('launch', 'plain')}, {d.get('slots', 'random')} slots", d, chosen))
 
-    print(f"FLA: {fla['device']}, copy ceiling {fla['copy_gbps']:.0f} GB/s (end {fla['copy_gbps_end']:.0f}); "
+    end = fla.get("copy_gbps_end")
+    end = "run cut off" if end is None else f"end {end:.0f}"
+    print(f"FLA: {fla['device']}, copy ceiling {fla['copy_gbps']:.0f} GB/s ({end}); "
           + "; ".join(f"gdn {label}: revision {d['revision']}, copy {d['copy_gbps']:.0f} GB/s" for label, d, _ in runs))
     print()
     head = "| TP | B | layout | state | FLA best (shape) |"
