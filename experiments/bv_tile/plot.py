@@ -26,6 +26,17 @@ from summarize import fla_best  # noqa: E402  (PERF.md's FLA table lives there, 
 FAMILIES = [("KV", "bf16", "C0"), ("VK", "bf16", "C3"), ("KV", "fp32", "C2"), ("VK", "fp32", "C1")]
 
 
+def ratio_over_batch(ax, ylabel, title):
+    """The axes of a time ratio against the batch: log2 B, a line at 1."""
+    ax.axhline(1, color="k", lw=1)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("batch B (sequences, one token each)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def main(path, out, peer):
     d = json.load(open(path))
     res = [r for r in d["results"] if r["tp"] == 4]
@@ -41,13 +52,8 @@ def main(path, out, peer):
                      if fla_best(4, state, b) is not None)
         left.plot(*zip(*fla), color=color, ls="none", marker="x", ms=8,
                   label=f"FLA best (PERF.md), {state}" if layout == "KV" else None)
-    left.axhline(1, color="k", lw=1)
-    left.set_xscale("log", base=2)
-    left.set_xlabel("batch B (sequences, one token each)")
-    left.set_ylabel("time per launch / slot + state round trip of the same run")
-    left.set_title("TP=4 decode: time over the floor (1 = the floor)")
-    left.grid(True, which="both", alpha=0.3)
-    left.legend(fontsize=8)
+    ratio_over_batch(left, "time per launch / slot + state round trip of the same run",
+                     "TP=4 decode: time over the floor (1 = the floor)")
 
     for layout, state, color in FAMILIES:
         sweep = sorted((r["bv"], r["pct_copy"]) for r in res
@@ -84,13 +90,8 @@ def plot_peer(ax, fla_path, seq_path):
                      if r["tp"] == 4 and r["chosen"] and r["layout"] == layout and r["state"] == state
                      and (4, r["batch"], layout, state) in best)
         ax.plot(*zip(*pts), color=color, marker="o", lw=1.5, label=f"{layout} {state} state")
-    ax.axhline(1, color="k", lw=1)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("batch B (sequences, one token each)")
-    ax.set_ylabel("time per launch / FLA's best shape, same session")
-    ax.set_title("TP=4: against FLA measured here (slots in order for both)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ratio_over_batch(ax, "time per launch / FLA's best shape, same session",
+                     "TP=4: against FLA measured here (slots in order for both)")
 
 
 if __name__ == "__main__":
