@@ -88,20 +88,23 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
     const InputT* kt_in = static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride;
     const InputT* vt_in = static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0;
 
-    C sq[Tr::kNormLanes], sk[Tr::kNormLanes];
+    C sq[Tr::kNormLanes], sk[Tr::kNormLanes], sqk[Tr::kNormLanes];
     for (int l = 0; l < Tr::kNormLanes; ++l) {
-      C a = C(0), b = C(0);
+      C a = C(0), b = C(0), d = C(0);
       for (int e = 0; e < Tr::kNormPerLane; ++e) {
         const C qx = load_as_compute(qt_in[Tr::norm_row(l, e)]);
         const C kx = load_as_compute(kt_in[Tr::norm_row(l, e)]);
         a = fma_c(qx, qx, a);
         b = fma_c(kx, kx, b);
+        d = fma_c(qx, kx, d);
       }
       sq[l] = a;
       sk[l] = b;
+      sqk[l] = d;
     }
     const C rq = norm_factor(p.norm, butterfly_sum_emulated(sq), scale);
     const C rk = norm_factor(p.norm, butterfly_sum_emulated(sk), C(1));
+    const C qk = butterfly_sum_emulated(sqk);
     for (int i = 0; i < K; ++i) {
       kr[i] = load_as_compute(kt_in[i]);
       qr[i] = load_as_compute(qt_in[i]);
@@ -119,9 +122,13 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
     for (int j = 0; j < BV; ++j) {
       const C ks = reduce_over_k_emulated<Tr>(kr.data(), &at(0, j));
       const C uk = update_coefficient(rk, gates, load_as_compute(vt_in[j]), ks);
+      if constexpr (Tr::kOutputFromSums) {
+        const C qs = reduce_over_k_emulated<Tr>(qr.data(), &at(0, j));
+        ot[j] = store_from_compute<OutputT>(output_from_sums(rq, gates, qs, qk, uk));
+      }
       for (int i = 0; i < K; ++i) at(i, j) = fma_c(uk, kr[i], at(i, j) * gates.decay);
-      const C oj = reduce_over_k_emulated<Tr>(qr.data(), &at(0, j));
-      ot[j] = store_from_compute<OutputT>(rq * oj);
+      if constexpr (!Tr::kOutputFromSums)
+        ot[j] = store_from_compute<OutputT>(rq * reduce_over_k_emulated<Tr>(qr.data(), &at(0, j)));
     }
     if (p.state_round != StateRound::None)
       for (int i = 0; i < K; ++i)

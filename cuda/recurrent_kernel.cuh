@@ -2,8 +2,10 @@
 // over the tokens of its sequence with its K x BV slice of the state on chip (in registers
 // or in shared memory: state_tile.cuh), rounding it to the state type after every token.
 // T = 1 is decode; T <= 8 with per-token slots is speculative decode; long T is the drift
-// kernel; double is the on-GPU oracle. Each token is two passes over the tile: k . s, then
-// the decay and the update, q . s, the storage rounding and the stores, vector by vector.
+// kernel; double is the on-GPU oracle. Each token is two passes over the tile: k . s (VK:
+// and q . s, whose sums give the output, step.hpp output_from_sums), then the decay and the
+// update (KV: and q . s over the updated state), the storage rounding and the stores, vector
+// by vector (kernel_traits.hpp, kOutputFromSums).
 //
 // Decode is bound by per-block latency and by instruction issue (experiments/bv_tile): every
 // block pays a fixed cost per token (gates, norms, reductions) that its state elements
@@ -63,29 +65,37 @@ __device__ __forceinline__ C butterfly_sum(C x) {
   return x;
 }
 
-// Sum over K of each of the thread's column partials: butterfly within the warp, then (KV)
-// warps in order through shared memory `red` [kWarpsK][kBV]. Every thread of a column ends
-// with the same total.
-template <class Tr>
-__device__ __forceinline__ void reduce_over_k(typename Tr::ComputeT (&x)[Tr::kCols], typename Tr::ComputeT* red, int tid,
-                                              int cg) {
+// Sums over K of each of the thread's column partials, kSums of them per column (k . s and
+// q . s): butterfly within the warp, then (KV) warps in order through shared memory `red`
+// [kSums][kWarpsK][kBV], one barrier for all. Every thread of a column ends with the same
+// totals.
+template <class Tr, int kSums>
+__device__ __forceinline__ void reduce_over_k(typename Tr::ComputeT (&x)[kSums][Tr::kCols], typename Tr::ComputeT* red,
+                                              int tid, int cg) {
   using C = typename Tr::ComputeT;
 #pragma unroll
-  for (int c = 0; c < Tr::kCols; ++c) x[c] = butterfly_sum<C, Tr::kLanesK, Tr::kLaneStrideK>(x[c]);
+  for (int s = 0; s < kSums; ++s)
+#pragma unroll
+    for (int c = 0; c < Tr::kCols; ++c) x[s][c] = butterfly_sum<C, Tr::kLanesK, Tr::kLaneStrideK>(x[s][c]);
   if constexpr (Tr::kWarpsK > 1) {
+    constexpr int kWarpStride = Tr::kBV, kSumStride = Tr::kWarpsK * Tr::kBV;
     const int warp = tid / Tr::kWarpSize;
     if ((tid % Tr::kWarpSize) / Tr::kLaneStrideK == 0) {
 #pragma unroll
-      for (int c = 0; c < Tr::kCols; ++c) red[warp * Tr::kBV + Tr::col_of(cg, c)] = x[c];
+      for (int s = 0; s < kSums; ++s)
+#pragma unroll
+        for (int c = 0; c < Tr::kCols; ++c) red[s * kSumStride + warp * kWarpStride + Tr::col_of(cg, c)] = x[s][c];
     }
     __syncthreads();
 #pragma unroll
-    for (int c = 0; c < Tr::kCols; ++c) {
-      C sum = red[Tr::col_of(cg, c)];
+    for (int s = 0; s < kSums; ++s)
 #pragma unroll
-      for (int w = 1; w < Tr::kWarpsK; ++w) sum = sum + red[w * Tr::kBV + Tr::col_of(cg, c)];
-      x[c] = sum;
-    }
+      for (int c = 0; c < Tr::kCols; ++c) {
+        C sum = red[s * kSumStride + Tr::col_of(cg, c)];
+#pragma unroll
+        for (int w = 1; w < Tr::kWarpsK; ++w) sum = sum + red[s * kSumStride + w * kWarpStride + Tr::col_of(cg, c)];
+        x[s][c] = sum;
+      }
   }
 }
 
@@ -133,7 +143,16 @@ __device__ __forceinline__ int scattered_col(int lane_k, int i) {
     if (lane_k & m) col += Tr::kCols >> (level + 1);
   return col + i;
 }
-// Undoes the scatter: every lane gets every column's total back in x[0 .. kCols-1].
+// x[i] for i = the register index of column c (0 .. kCols-1), by selects: c is a run-time
+// value (a scattered column), and an indexed register array would go to local memory.
+template <int N, class C>
+__device__ __forceinline__ C select_column(const C (&x)[N], int c) {
+  C r = x[0];
+#pragma unroll
+  for (int i = 1; i < N; ++i) r = c == i ? x[i] : r;
+  return r;
+}
+// Undoes the scatter: every lane gets every column's value back in x[0 .. kCols-1].
 template <class Tr>
 __device__ __forceinline__ void all_gather(typename Tr::ComputeT (&x)[Tr::kCols], int lane_k) {
   using C = typename Tr::ComputeT;
@@ -217,27 +236,30 @@ __device__ __forceinline__ HeadParams<C> load_head_params(const RecurrentParams&
 template <class C>
 struct TokenFactors {
   C rq, rk;
+  C qk;  // q . k as loaded (kOutputFromSums: output_from_sums)
   Gates<C> gates;
 };
-// Norms: VK over the thread's own rows and the 16 lanes of its column's K group, KV over one
-// warp; one reciprocal each, applied to the column sums rather than to every element:
-// k^ . s = rk (k . s), k^ u = k (rk u), q~ . s = rq (q . s).
+// Norms and q . k: VK over the thread's own rows and the 16 lanes of its column's K group, KV
+// over one warp; one reciprocal per norm, applied to the column sums rather than to every
+// element: k^ . s = rk (k . s), k^ u = k (rk u), q~ . s = rq (q . s).
 template <class Tr>
 __device__ __forceinline__ TokenFactors<typename Tr::ComputeT> token_factors(const RecurrentParams& p,
                                                                              const TokenInputs<Tr>& in,
                                                                              const HeadParams<typename Tr::ComputeT>& hp) {
   using C = typename Tr::ComputeT;
-  C ssq = C(0), ssk = C(0);
+  C ssq = C(0), ssk = C(0), sqk = C(0);
 #pragma unroll
   for (int e = 0; e < Tr::kNormPerLane; ++e) {
     const C qx = Tr::kIsVK ? in.q[e] : in.qn[Tr::kIsVK ? 0 : e];
     const C kx = Tr::kIsVK ? in.k[e] : in.kn[Tr::kIsVK ? 0 : e];
     ssq = fma_c(qx, qx, ssq);
     ssk = fma_c(kx, kx, ssk);
+    if constexpr (Tr::kOutputFromSums) sqk = fma_c(qx, kx, sqk);
   }
   ssq = butterfly_sum<C, Tr::kNormLanes, 1>(ssq);
   ssk = butterfly_sum<C, Tr::kNormLanes, 1>(ssk);
   TokenFactors<C> f;
+  f.qk = Tr::kOutputFromSums ? butterfly_sum<C, Tr::kNormLanes, 1>(sqk) : C(0);
   f.rq = norm_factor(p.norm, ssq, static_cast<C>(p.scale));
   f.rk = norm_factor(p.norm, ssk, C(1));
   f.gates = p.gate_mode == GateMode::Raw ? raw_gates(hp.A_log, hp.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16)
@@ -337,7 +359,12 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     return;
   }
 
-  __shared__ C red[2][Tr::kWarpsK > 1 ? Tr::kWarpsK * Tr::kBV : 1];  // [2][kWarpsK, kBV]
+  // Shared-memory reductions over K (KV with several warps along K) alternate between two
+  // buffers, so that one reduction's writes never reach the buffer that a slower warp may
+  // still read for the one before: [2][k . s (, q . s)][kWarpsK][kBV].
+  constexpr int kSums = Tr::kOutputFromSums ? 2 : 1;
+  __shared__ C red[2][Tr::kWarpsK > 1 ? kSums * Tr::kWarpsK * Tr::kBV : 1];
+  int reduction = 0;
 
   // The first token's factors before the loop, under the state's latency (TokenFactors).
   TokenFactors<C> factors = token_factors<Tr>(p, in, head_params);
@@ -351,31 +378,61 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     const Gates<C> gates = factors.gates;
     tile.wait();  // the state is first needed here: its load overlaps the gates and norms
 
-    // Pass 1: k . s over the state before the decay (update_coefficient applies it to the
-    // sum), each column's chain over the thread's rows in order (vectors in order visit a
-    // column's rows in increasing order, in either layout).
-    C acc[kCols];
+    // Pass 1: k . s (and q . s, kOutputFromSums) over the state before the decay and the
+    // update (update_coefficient and output_from_sums apply them to the sums), each column's
+    // chains over the thread's rows in order (vectors in order visit a column's rows in
+    // increasing order, in either layout).
+    C sums[kSums][kCols];
 #pragma unroll
-    for (int c = 0; c < kCols; ++c) acc[c] = C(0);
+    for (int s = 0; s < kSums; ++s)
+#pragma unroll
+      for (int c = 0; c < kCols; ++c) sums[s][c] = C(0);
     tile.read_pass([&](int vi, const C(&x)[Tr::kVec]) {
 #pragma unroll
-      for (int e = 0; e < Tr::kVec; ++e) acc[Tr::vec_c(vi, e)] = fma_c(in.k[Tr::vec_r(vi, e)], x[e], acc[Tr::vec_c(vi, e)]);
+      for (int e = 0; e < Tr::kVec; ++e) {
+        const int r = Tr::vec_r(vi, e), c = Tr::vec_c(vi, e);
+        sums[0][c] = fma_c(in.k[r], x[e], sums[0][c]);
+        if constexpr (Tr::kOutputFromSums) sums[kSums - 1][c] = fma_c(in.q[r], x[e], sums[kSums - 1][c]);
+      }
     });
-    if constexpr (Tr::kWarpsK == 1) {
-      reduce_scatter<Tr>(acc, tk);
-      all_gather<Tr>(acc, tk);
-    } else {
-      reduce_over_k<Tr>(acc, red[0], tid, cg);
-    }
-    // Pass 2: S = exp(g) S + k^ u^T; q~ . s; the storage rounding of the state and its
-    // stores: after every token to its slot (speculative decode), or once after the last
-    // token to the slot it was read from.
+    // The update coefficient uk of every column in every thread (and, kOutputFromSums, each
+    // column's output from one thread, before the update pass).
+    OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;  // [BV]
+    constexpr int kHalvingMask = Tr::kLanesK - (Tr::kLanesK >> Scatter<Tr>::kLevels);
+    const bool scatter_writer = (tk & ~kHalvingMask) == 0;  // one lane per scattered column
     C uk[kCols];
+    if constexpr (Tr::kWarpsK == 1) {
+      // Reduce-scatter; the lanes compute uk of their scattered columns (and write those
+      // columns' outputs) and gather uk back into every lane.
 #pragma unroll
-    for (int c = 0; c < kCols; ++c) {
-      uk[c] = update_coefficient(rk, gates, in.v[c], acc[c]);
-      acc[c] = C(0);
+      for (int s = 0; s < kSums; ++s) reduce_scatter<Tr>(sums[s], tk);
+#pragma unroll
+      for (int i = 0; i < Scatter<Tr>::kLeft; ++i) {
+        const int c = scattered_col<Tr>(tk, i);
+        uk[i] = update_coefficient(rk, gates, select_column(in.v, c), sums[0][i]);
+        if constexpr (Tr::kOutputFromSums)
+          if (scatter_writer)
+            ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(output_from_sums(rq, gates, sums[kSums - 1][i], factors.qk, uk[i]));
+      }
+      all_gather<Tr>(uk, tk);
+    } else {
+      reduce_over_k<Tr, kSums>(sums, red[reduction++ & 1], tid, cg);
+#pragma unroll
+      for (int c = 0; c < kCols; ++c) uk[c] = update_coefficient(rk, gates, in.v[c], sums[0][c]);
+      if constexpr (Tr::kOutputFromSums)
+        if (tk == 0) {
+#pragma unroll
+          for (int c = 0; c < kCols; ++c)
+            ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(output_from_sums(rq, gates, sums[kSums - 1][c], factors.qk, uk[c]));
+        }
     }
+
+    // Pass 2: S = exp(g) S + k^ u^T (and q . s_t, !kOutputFromSums), the storage rounding of
+    // the state and its stores: after every token to its slot (speculative decode), or once
+    // after the last token to the slot it was read from.
+    C q_dot_s[1][kCols];
+#pragma unroll
+    for (int c = 0; c < kCols; ++c) q_dot_s[0][c] = C(0);
     const int32_t slot = seq.per_token ? token_slot(p, n, seq, t) : (last ? seq.read_slot : -1);
     StateT* head = pool + (slot >= 0 ? slot * p.state_slot_stride + head_offset : 0);
     tile.update_pass(
@@ -384,7 +441,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
           for (int e = 0; e < Tr::kVec; ++e) {
             const int r = Tr::vec_r(vi, e), c = Tr::vec_c(vi, e);
             x[e] = fma_c(uk[c], in.k[r], x[e] * gates.decay);
-            acc[c] = fma_c(in.q[r], x[e], acc[c]);
+            if constexpr (!Tr::kOutputFromSums) q_dot_s[0][c] = fma_c(in.q[r], x[e], q_dot_s[0][c]);
           }
           const Raw<Tr> rounded = round_to_state<Tr>(x, vi, t, hv, p, col0, tk, cg);
           if (slot >= 0) store_vector(head + vector_offset<Tr>(p.V, col0, tk, cg, vi), rounded);
@@ -392,21 +449,20 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
         },
         !last);
 
-    OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;  // [BV]
-    if constexpr (Tr::kWarpsK == 1) {
-      // Each column's total sits in the lanes whose bits below the halving levels are 0.
-      reduce_scatter<Tr>(acc, tk);
-      constexpr int kHalvingMask = Tr::kLanesK - (Tr::kLanesK >> Scatter<Tr>::kLevels);
-      if ((tk & ~kHalvingMask) == 0) {
+    if constexpr (!Tr::kOutputFromSums) {
+      if constexpr (Tr::kWarpsK == 1) {
+        reduce_scatter<Tr>(q_dot_s[0], tk);
+        if (scatter_writer) {
 #pragma unroll
-        for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
-          ot[Tr::col_of(cg, scattered_col<Tr>(tk, i))] = store_from_compute<OutputT>(rq * acc[i]);
-      }
-    } else {
-      reduce_over_k<Tr>(acc, red[1], tid, cg);
-      if (tk == 0) {
+          for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
+            ot[Tr::col_of(cg, scattered_col<Tr>(tk, i))] = store_from_compute<OutputT>(rq * q_dot_s[0][i]);
+        }
+      } else {
+        reduce_over_k<Tr, 1>(q_dot_s, red[reduction++ & 1], tid, cg);
+        if (tk == 0) {
 #pragma unroll
-        for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(rq * acc[c]);
+          for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(rq * q_dot_s[0][c]);
+        }
       }
     }
   }

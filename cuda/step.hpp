@@ -70,6 +70,16 @@ GDN_HD C update_coefficient(C rk, const Gates<C>& gates, C v, C k_dot_s) {
   return rk * (gates.beta * (v - rk * (gates.decay * k_dot_s)));
 }
 
+// The column's output from sums over the state before the update, so that it needs no pass
+// over the updated state and its reduction over K runs beside k . s's: with
+// S_t = exp(g) S_{t-1} + k uk^T (uk = update_coefficient), q . s_t = exp(g) (q . s_{t-1}) +
+// (q . k) uk, and rq normalises and scales it (q, k as loaded). The same value as q~ . s_t;
+// its rounding is bounded by the error model's output term (reference/error_model.md).
+template <class C>
+GDN_HD C output_from_sums(C rq, const Gates<C>& gates, C q_dot_s, C q_dot_k, C uk) {
+  return rq * fma_c(q_dot_k, uk, gates.decay * q_dot_s);
+}
+
 // floor(x / f.d) for 0 <= x < 2^31 (params.hpp, FastDivisor).
 GDN_HD uint32_t divide_fast(uint32_t x, const FastDivisor& f) {
 #if defined(__CUDA_ARCH__)

@@ -172,8 +172,14 @@ class BoundObserver {
       // |k|^T |s'| and |q~|^T |s_t| of the computed state: the reference's, plus what the
       // computed state may hold beyond it.
       const double a1 = e * (kabs.dot(s.cwiseAbs()) + knorm * excess(M_prev, ns));
-      const double a2 = qabs.dot(snew.cwiseAbs()) + qnorm * excess(M, nn);
       const double r = std::abs(view.r[static_cast<Eigen::Index>(j)]);
+      // |q~|^T |s_t| for o = q~ . s_t; a kernel may also take o = e (q~ . s') + (q~ . k) u from
+      // sums over the state before the update (cuda/step.hpp, output_from_sums), whose
+      // magnitudes are e |q~|^T |s'| + |q~|^T |k| |u| (>= |q~|^T |s_t|, more where s' and u k
+      // cancel): the larger of the two covers either order.
+      const double a2_after = qabs.dot(snew.cwiseAbs()) + qnorm * excess(M, nn);
+      const double a2_before = e * (qabs.dot(s.cwiseAbs()) + qnorm * excess(M_prev, ns)) + qabs.dot(kabs) * beta * r;
+      const double a2 = std::max(a2_after, a2_before);
       // delta: decay and its rounding through the transition; beta; the dot product k.s' and
       // the key's normalisation (both through beta k); r = v - d, u = beta r, u k; s' + u k.
       const double delta = rho * (de + k_.u * e) * M_prev + knorm * (r * db + beta * (k_.nu_k + 3.0 * k_.u) * r) +
