@@ -44,9 +44,11 @@ struct RecurrentTraits {
   // Where a token's output comes from: the sums over the state before its update, beside
   // k . s (step.hpp, output_from_sums: one reduction over K per token, the output before the
   // update pass), or a second pass and reduction over the updated state (o = q~ . s_t as
-  // written). VK takes the first, KV the second: measured faster each way on an H100
-  // (experiments/bv_tile, v10 -> v11: VK bf16 B=8 4.68 -> 4.14 us, KV bf16 B=8 3.68 -> 4.15).
-  static constexpr bool kOutputFromSums = kIsVK;
+  // written). VK with a bf16 state takes the first, the rest the second, as measured on an
+  // H100 (experiments/bv_tile, v10 -> v11): VK bf16 B=8 4.68 -> 4.14 us; KV bf16 B=8 3.68 ->
+  // 4.15; VK fp32 no faster, and its uncapped tiles took 164 -> 189 registers (12 -> 10
+  // resident warps), slower with programmatic launches.
+  static constexpr bool kOutputFromSums = kIsVK && sizeof(StateT_) == 2;
   static constexpr int kK = kK_;
   static constexpr int kVecBytes = kVecBytes_;
   static constexpr int kWarpSize = 32;

@@ -2,10 +2,10 @@
 // over the tokens of its sequence with its K x BV slice of the state on chip (in registers
 // or in shared memory: state_tile.cuh), rounding it to the state type after every token.
 // T = 1 is decode; T <= 8 with per-token slots is speculative decode; long T is the drift
-// kernel; double is the on-GPU oracle. Each token is two passes over the tile: k . s (VK:
-// and q . s, whose sums give the output, step.hpp output_from_sums), then the decay and the
-// update (KV: and q . s over the updated state), the storage rounding and the stores, vector
-// by vector (kernel_traits.hpp, kOutputFromSums).
+// kernel; double is the on-GPU oracle. Each token is two passes over the tile: k . s (VK with
+// a bf16 state: and q . s, whose sums give the output, step.hpp output_from_sums), then the
+// decay and the update (the others: and q . s over the updated state), the storage rounding
+// and the stores, vector by vector (kernel_traits.hpp, kOutputFromSums).
 //
 // Decode is bound by per-block latency and by instruction issue (experiments/bv_tile): every
 // block pays a fixed cost per token (gates, norms, reductions) that its state elements
