@@ -8,8 +8,8 @@
   right (with --peer FLA.json SEQUENTIAL.json): each family's choice measured with slots in
          sequence order over FLA's best shape measured in the same session
          (experiments/fla_peer), < 1 where this project's kernel is faster.
-    python3 experiments/bv_tile/plot.py results/h100-v11-208c330-plain.json bv_tile.png \
-        --peer ../fla_peer/results/h100-fla-bc3b101-tp4-v11.json results/h100-v11-208c330-sequential.json
+    python3 experiments/bv_tile/plot.py results/h100-v11-53ea00a-plain.json bv_tile.png \
+        --peer ../fla_peer/results/h100-fla-bc3b101-tp4-v11.json results/h100-v11-53ea00a-sequential.json
 """
 import argparse
 import json
