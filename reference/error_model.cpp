@@ -153,6 +153,7 @@ class BoundObserver {
     const double knorm = th.k_hat.norm(), qnorm = th.q.norm();
     const double rho = std::max(1.0, std::abs(1.0 - beta * th.k_hat.squaredNorm()));
     const Vec<double> kabs = th.k_hat.cwiseAbs(), qabs = th.q.cwiseAbs();
+    const double qk_abs = qabs.dot(kabs);  // |q~|^T |k|, the same for every column
     const double de = decay_error(t, hv, th), db = beta_error(t, hv, beta);
 
     // The slowest the computed state can decay: once e(1 + u)(1 + u_s) >= 1, e x rounds back to
@@ -178,7 +179,7 @@ class BoundObserver {
       // magnitudes are e |q~|^T |s'| + |q~|^T |k| |u| (>= |q~|^T |s_t|, more where s' and u k
       // cancel): the larger of the two covers either order.
       const double a2_after = qabs.dot(snew.cwiseAbs()) + qnorm * excess(M, nn);
-      const double a2_before = e * (qabs.dot(s.cwiseAbs()) + qnorm * excess(M_prev, ns)) + qabs.dot(kabs) * beta * r;
+      const double a2_before = e * (qabs.dot(s.cwiseAbs()) + qnorm * excess(M_prev, ns)) + qk_abs * beta * r;
       const double a2 = std::max(a2_after, a2_before);
       // delta: decay and its rounding through the transition; beta; the dot product k.s' and
       // the key's normalisation (both through beta k); r = v - d, u = beta r, u k; s' + u k.
