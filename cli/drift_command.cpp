@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "cli/atomic_file.hpp"
+#include "golden/atomic_file.hpp"
 #include "golden/generate.hpp"
 #include "reference/error_model.hpp"
 #include "reference/recurrent.hpp"

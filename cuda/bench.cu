@@ -12,7 +12,7 @@
 #include <string>
 
 #include "api.hpp"
-#include "cli/atomic_file.hpp"
+#include "golden/atomic_file.hpp"
 #include "bench.hpp"
 #include "bench_floor.hpp"
 #include "cuda_check.hpp"
@@ -459,7 +459,7 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
             r.s_err, r.us, r.us_min, r.us_max, r.bytes, r.gbps, r.pct, r.sets, r.launches);
   });
   j += "\n}\n";
-  cli::write_file_atomically(opt.json_path, j);
+  write_file_atomically(opt.json_path, j);
 }
 
 }  // namespace

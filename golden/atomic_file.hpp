@@ -1,5 +1,6 @@
-// Writing a text file so that readers see the old file or the whole new one, never a part:
-// write a temporary file in the same directory, flush it, then rename it over the target.
+// Writing a text file (reports, CSV, JSON) so that readers see the old file or the whole new
+// one, never a part: write a temporary file in the same directory, flush it, then rename it
+// over the target. (HDF5 traces do the same in golden/h5.cpp.)
 #pragma once
 #include <cerrno>
 #include <cstdio>
@@ -9,7 +10,7 @@
 
 #include "reference/tensor.hpp"
 
-namespace gdn::cli {
+namespace gdn {
 
 inline void write_file_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -22,4 +23,4 @@ inline void write_file_atomically(const std::string& path, const std::string& te
   }
 }
 
-}  // namespace gdn::cli
+}  // namespace gdn
