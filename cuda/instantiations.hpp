@@ -16,8 +16,10 @@
 //   kSharedTile the tile kept in shared memory between the passes of a token instead of in
 //               registers (cuda/state_tile.cuh), with registers capped at 64 (VK) or 96 (KV):
 //               more resident blocks, so more bytes in flight per SM. Compiled for the bf16
-//               state only, which it makes faster at large batch (the families' choice
-//               there); with an fp32 state it measured 8% slower than registers (v5).
+//               state only: KV bf16 at large batch takes the BV 128 tile over 128 threads
+//               (a pair's whole 32 KB state, one contiguous read per block: v12); the VK
+//               shared tiles are measured, not chosen; with an fp32 state it measured 8%
+//               slower than registers (v5).
 // The measurements behind these choices: experiments/bv_tile/README.md.
 // bf16 and fp32 state with bf16 inputs (the serving profiles) come in every BV tile, so that
 // the BV sweep of the seed PRs can be reproduced, plus tuning candidates (another register
@@ -46,6 +48,7 @@
   X(kv_bf16, false, bf16, bf16, 32, 64, 6, true, false)      \
   X(kv_bf16, false, bf16, bf16, 32, 64, 10, false, true)      \
   X(kv_bf16, false, bf16, bf16, 64, 128, 5, false, true)     \
+  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true)    \
   X(vk_fp32, true, float, bf16, 8, 32, 1, false, false)      \
   X(vk_fp32, true, float, bf16, 16, 32, 1, false, false)     \
   X(vk_fp32, true, float, bf16, 32, 64, 1, false, false)     \

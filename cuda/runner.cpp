@@ -328,12 +328,15 @@ std::vector<std::string> family_names() {
 
 const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms) {
   // Each family's fastest variant by how many (sequence, value head) pairs there are per
-  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10). Few pairs
-  // are latency-bound: few state elements per thread (VK bf16: BV 32 over 128 threads;
-  // fp32: BV 8), KV bf16 on a BV 32 tile that reads whole 64-byte row pieces. Around one to
-  // three pairs per SM, BV 32 register tiles whose register cap (-o) lets one wave hold the
-  // grid (VK bf16 with no cap while the blocks are that few). Many pairs are bound by the
-  // bytes in flight per SM: the default register tiles, KV bf16 in shared memory.
+  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10
+  // and v12). Few pairs are latency-bound: few state elements per thread (VK bf16: BV 32 over
+  // 128 threads; fp32: BV 8), KV bf16 on a BV 32 tile that reads whole 64-byte row pieces.
+  // Around one to three pairs per SM, BV 32 register tiles whose register cap (-o) lets one
+  // wave hold the grid (VK bf16 with no cap while the blocks are that few). Many pairs are
+  // bound by the bytes in flight per SM: the default register tiles, and KV bf16 with the
+  // whole state of a pair in one block's shared memory (BV 128 over 128 threads): a KV tile
+  // narrower than V reads pieces of every row, and with the slots in random order that cost
+  // 5% more than one contiguous 32 KB read per block.
   struct Band {
     double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
     const char* variant;        // the name after "<family>-"
@@ -345,7 +348,7 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   constexpr double kRest = 1e300;
   static const Choice kChoices[] = {
       {"vk-bf16-bf16state", {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}}},
-      {"kv-bf16-bf16state", {{6, "bv32-o8"}, {kRest, "bv64-sh"}}},
+      {"kv-bf16-bf16state", {{3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
       {"vk-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}}},
       {"kv-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}}},
   };

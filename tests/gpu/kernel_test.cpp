@@ -51,7 +51,7 @@ TEST_CASE("sanitizer set: representative variants on small shapes", "[gpu][sanit
   for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32", "kv-bf16-fp32state-bv128",
                            "vk-bf16-fp32state-bv8", "kv-bf16-bf16state-bv8", "kv-fp64-bv32", "vk-fp32-bv32",
                            "kv-bf16-bf16state-bv32-sr", "kv-bf16-bf16state-bv16", "vk-bf16-bf16state-bv16-sh",
-                           "kv-bf16-bf16state-bv64-sh"}) {
+                           "kv-bf16-bf16state-bv128-t128-sh"}) {
     const gpu::Variant& v = by_name(name);
     for (Scenario sc : {Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen, Scenario::Packed}) {
       const KernelCase kc = make_case(v, sc, seed_for("sanitize", static_cast<uint64_t>(sc)), 1, 2);
@@ -134,7 +134,7 @@ TEST_CASE("device: chained one-token launches, plain and programmatic, equal one
   // reads the state that predecessor writes: a missing wait reads a stale state here.
   // Early state reads are checked on one launch (they are refused for chained ones).
   for (const char* name : {"vk-bf16-bf16state-bv8", "vk-bf16-bf16state-bv16-sh", "kv-bf16-bf16state-bv32",
-                           "kv-bf16-bf16state-bv64-sh", "vk-bf16-fp32state-bv16", "kv-bf16-fp32state-bv8"}) {
+                           "kv-bf16-bf16state-bv128-t128-sh", "vk-bf16-fp32state-bv16", "kv-bf16-fp32state-bv8"}) {
     const gpu::Variant& v = by_name(name);
     const int64_t N = 48, T = 8;
     const KernelCase kc = plain_case(v, 4, 8, 128, N, T, seed_for("chained", N));
