@@ -175,6 +175,26 @@ __device__ __forceinline__ void all_gather(typename Tr::ComputeT (&x)[Tr::kCols]
   }
 }
 
+// Writes the outputs of the columns whose sums over K this thread holds after the reduction
+// (value(i): the output of the thread's i-th held column, in compute type), one thread per
+// column: after reduce_scatter (kWarpsK == 1) the lanes that the halving levels leave with
+// distinct columns, x[i] being scattered_col(lane_k, i); after reduce_over_k every thread of
+// the column group holds every column, and lane_k == 0 writes them.
+template <class Tr, class OutputT, class Value>
+__device__ __forceinline__ void store_reduced_outputs(OutputT* out, int lane_k, int cg, Value value) {
+  if constexpr (Tr::kWarpsK == 1) {
+    constexpr int kHalvingMask = Tr::kLanesK - (Tr::kLanesK >> Scatter<Tr>::kLevels);
+    if ((lane_k & ~kHalvingMask) != 0) return;  // a lane whose columns another lane also holds
+#pragma unroll
+    for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
+      out[Tr::col_of(cg, scattered_col<Tr>(lane_k, i))] = store_from_compute<OutputT>(value(i));
+  } else {
+    if (lane_k != 0) return;
+#pragma unroll
+    for (int c = 0; c < Tr::kCols; ++c) out[Tr::col_of(cg, c)] = store_from_compute<OutputT>(value(c));
+  }
+}
+
 // What one token feeds a thread, as loaded (before normalisation and gating).
 template <class Tr>
 struct TokenInputs {
@@ -398,34 +418,23 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     // The update coefficient uk of every column in every thread (and, kOutputFromSums, each
     // column's output from one thread, before the update pass).
     OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;  // [BV]
-    constexpr int kHalvingMask = Tr::kLanesK - (Tr::kLanesK >> Scatter<Tr>::kLevels);
-    const bool scatter_writer = (tk & ~kHalvingMask) == 0;  // one lane per scattered column
     C uk[kCols];
     if constexpr (Tr::kWarpsK == 1) {
-      // Reduce-scatter; the lanes compute uk of their scattered columns (and write those
-      // columns' outputs) and gather uk back into every lane.
+      // Reduce-scatter; the lanes compute uk of their scattered columns and gather it back
+      // into every lane (after the outputs, which take the scattered uk).
 #pragma unroll
       for (int s = 0; s < kSums; ++s) reduce_scatter<Tr>(sums[s], tk);
 #pragma unroll
-      for (int i = 0; i < Scatter<Tr>::kLeft; ++i) {
-        const int c = scattered_col<Tr>(tk, i);
-        uk[i] = update_coefficient(rk, gates, select_column(in.v, c), sums[0][i]);
-        if constexpr (Tr::kOutputFromSums)
-          if (scatter_writer)
-            ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(output_from_sums(rq, gates, sums[kSums - 1][i], factors.qk, uk[i]));
-      }
-      all_gather<Tr>(uk, tk);
+      for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
+        uk[i] = update_coefficient(rk, gates, select_column(in.v, scattered_col<Tr>(tk, i)), sums[0][i]);
     } else {
       reduce_over_k<Tr, kSums>(sums, red[reduction++ & 1], tid, cg);
 #pragma unroll
       for (int c = 0; c < kCols; ++c) uk[c] = update_coefficient(rk, gates, in.v[c], sums[0][c]);
-      if constexpr (Tr::kOutputFromSums)
-        if (tk == 0) {
-#pragma unroll
-          for (int c = 0; c < kCols; ++c)
-            ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(output_from_sums(rq, gates, sums[kSums - 1][c], factors.qk, uk[c]));
-        }
     }
+    if constexpr (Tr::kOutputFromSums)
+      store_reduced_outputs<Tr>(ot, tk, cg, [&](int i) { return output_from_sums(rq, gates, sums[kSums - 1][i], factors.qk, uk[i]); });
+    if constexpr (Tr::kWarpsK == 1) all_gather<Tr>(uk, tk);
 
     // Pass 2: S = exp(g) S + k^ u^T (and q . s_t, !kOutputFromSums), the storage rounding of
     // the state and its stores: after every token to its slot (speculative decode), or once
@@ -450,20 +459,11 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
         !last);
 
     if constexpr (!Tr::kOutputFromSums) {
-      if constexpr (Tr::kWarpsK == 1) {
+      if constexpr (Tr::kWarpsK == 1)
         reduce_scatter<Tr>(q_dot_s[0], tk);
-        if (scatter_writer) {
-#pragma unroll
-          for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
-            ot[Tr::col_of(cg, scattered_col<Tr>(tk, i))] = store_from_compute<OutputT>(rq * q_dot_s[0][i]);
-        }
-      } else {
+      else
         reduce_over_k<Tr, 1>(q_dot_s, red[reduction++ & 1], tid, cg);
-        if (tk == 0) {
-#pragma unroll
-          for (int c = 0; c < kCols; ++c) ot[Tr::col_of(cg, c)] = store_from_compute<OutputT>(rq * q_dot_s[0][c]);
-        }
-      }
+      store_reduced_outputs<Tr>(ot, tk, cg, [&](int i) { return rq * q_dot_s[0][i]; });
     }
   }
 }
