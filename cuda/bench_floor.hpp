@@ -7,7 +7,8 @@
 //                     bytes that every decode kernel moves, and nothing else.
 // With `programmatic` both are programmatic dependent launches, like the kernels then
 // (params.hpp): the round trip reads the slot and the state before waiting for the previous
-// launch, and writes after.
+// launch, and writes after. Both let the next launch begin at entry, not after their wait as
+// the decode kernel does (grid_dependency.cuh).
 #pragma once
 #include <cuda_runtime.h>
 

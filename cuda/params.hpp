@@ -53,7 +53,8 @@ struct RecurrentParams {
 
   // Programmatic dependent launch (sm_90+, grid_dependency.cuh): the launch may begin while
   // the previous kernel of the stream finishes; the kernel waits for it before it reads q,
-  // k, v or the gates and before it writes anything.
+  // k, v or the gates and before it writes anything, and lets the next launch begin once it
+  // has waited (grid_dependency.cuh, wait_then_allow_next_grid).
   bool programmatic_launch = false;
   // With programmatic_launch: the slots (cu_seqlens, state_indices, num_accepted), the
   // state and the gate weights A_log and dt_bias are read before that wait, overlapping the

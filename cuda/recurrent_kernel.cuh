@@ -19,7 +19,8 @@
 // one reciprocal per norm instead of a division per element; the state kept packed as
 // stored (bf16 pairs rounded two per instruction) and written with one vector store per
 // memory vector; and (shared tile) more resident blocks per SM. With a programmatic launch the slot and state loads
-// may also precede the wait for the previous kernel (params.hpp).
+// may also precede the wait for the previous kernel (params.hpp), and the next launch may
+// begin once every block has waited (grid_dependency.cuh).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -345,10 +346,8 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   // its latency. With early_state_reads (params.hpp) the slot and the state go first, before
   // the wait for the previous kernel of the stream, the inputs after it (experiments/bv_tile,
   // v7 and v8, measure both).
-  if (p.programmatic_launch) {
-    allow_dependent_launch();
-    if constexpr (!kEarlyStateReads) wait_for_previous_grid();
-  }
+  if constexpr (!kEarlyStateReads)
+    if (p.programmatic_launch) wait_then_allow_next_grid();
   const SequenceTokens tokens = sequence_tokens(p, n);
   TokenInputs<Tr> in;
   if constexpr (!kEarlyStateReads) load_token<Tr>(p, tokens.begin, h, hv, col0, tk, cg, lane, in);
@@ -369,7 +368,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   }();
   tile.load(!seq.padded, pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg);
   if constexpr (kEarlyStateReads) {
-    wait_for_previous_grid();
+    wait_then_allow_next_grid();
     load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
   }
   if (seq.padded) {  // no state access, output zero

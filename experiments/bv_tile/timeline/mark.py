@@ -3,8 +3,11 @@
 kernel (recurrent_kernel.cuh), for timeline.cu. The kernel of the repository stays free of
 them. Each point reads the SM clock after the listed values are available:
 
-  0 entry   1 slot known   2 norms done   3 k . s pass done (the state has arrived)
-  4 gates and the k . s reduction done   5 update pass and q . s done   6 outputs stored
+  0 entry   1 slot known   2 norms done   3 pass 1 done (the state has arrived)
+  4 the reduction over K and uk done   5 update pass done (the state stored)   6 outputs stored
+
+and GDN_MARK_WAIT() reads %globaltimer right after the wait for the previous grid of a
+programmatic launch (early_state_reads).
 
 Usage: mark.py SRC_CUDA_DIR DST_DIR. Fails (assert) if the kernel no longer has the lines
 the points are anchored to: update the anchors with the kernel.
@@ -17,17 +20,18 @@ p = dst + '/recurrent_kernel.cuh'
 s = open(p).read()
 def rep(old, new):
     global s
-    assert old in s, old
+    assert s.count(old) == 1, old
     s = s.replace(old, new, 1)
-rep('namespace gdn::kernels {\n', '#ifndef GDN_MARK\n#define GDN_MARK(...)\n#endif\nnamespace gdn::kernels {\n')
+rep('namespace gdn::kernels {\n', '#ifndef GDN_MARK\n#define GDN_MARK(...)\n#define GDN_MARK_WAIT()\n#endif\nnamespace gdn::kernels {\n')
 rep('  const int tid = static_cast<int>(threadIdx.x);\n  const int lane', '  GDN_MARK(0);\n  const int tid = static_cast<int>(threadIdx.x);\n  const int lane')
+rep('    wait_then_allow_next_grid();\n    load_token<Tr>', '    wait_then_allow_next_grid();\n    GDN_MARK_WAIT();\n    load_token<Tr>')
 rep('  StateT* pool = static_cast<StateT*>(p.state);', '  GDN_MARK(1, seq.read_slot);\n  StateT* pool = static_cast<StateT*>(p.state);')
 rep('    tile.wait();  // the state', '    GDN_MARK(2, rq, rk);\n    tile.wait();  // the state')
 i = s.index('    tile.read_pass(')
 j = s.index('    });\n', i) + len('    });\n')
-s = s[:j] + '    GDN_MARK(3, acc[0], acc[kCols-1]);\n' + s[j:]
-rep('    C uk[kCols];', '    GDN_MARK(4, acc[0], acc[kCols-1], gates.decay, gates.beta);\n    C uk[kCols];')
-rep('    OutputT* ot = o + t', '    GDN_MARK(5, acc[0], acc[kCols-1]);\n    OutputT* ot = o + t')
+s = s[:j] + '    GDN_MARK(3, sums[0][0], sums[kSums - 1][kCols - 1]);\n' + s[j:]
+rep('    // Pass 2: S = exp(g) S', '    GDN_MARK(4, uk[0], uk[kCols - 1]);\n    // Pass 2: S = exp(g) S')
+rep('        !last);\n', '        !last);\n    GDN_MARK(5, q_dot_s[0][0]);\n')
 k = s.rindex('  }\n}\n\n}  // namespace gdn::kernels')
 s = s[:k] + '  }\n  GDN_MARK(6);\n}\n\n}  // namespace gdn::kernels' + s[k+len('  }\n}\n\n}  // namespace gdn::kernels'):]
 open(p, 'w').write(s)
