@@ -48,9 +48,11 @@ void list_kernels(bool names_only) {
               "--packed (q|k|v in one buffer)\n");
 }
 
-// The variant each bench family picks on the bench grid (Qwen3-Next TP=2 and 4, K = V = 128),
-// for experiments/bv_tile/summarize.py --choices.
-void list_choices() {
+// The variant each bench family picks on the bench grid (Qwen3-Next TP=2 and 4, K = V = 128)
+// for plain or programmatic launches, for experiments/bv_tile/summarize.py --choices.
+void list_choices(bool programmatic_launch) {
+  gpu::KernelOptions launch;
+  launch.programmatic_launch = programmatic_launch;
   int sms = 132;  // an H100 when no GPU is present
   if (gpu::device_available()) sms = gpu::require_device().sms;
   for (int tp : {2, 4})
@@ -63,7 +65,7 @@ void list_choices() {
         c.V = 128;
         c.layout = family[0] == 'k' ? Layout::KV : Layout::VK;
         std::printf("%d %lld %s %s\n", tp, static_cast<long long>(B), family,
-                    gpu::find_variant(family, c, B, sms).name.c_str());
+                    gpu::find_variant(family, c, B, sms, launch).name.c_str());
       }
 }
 
@@ -86,7 +88,7 @@ void run_kernel(const RunArgs& a) {
     device = info.name;
     sms = info.sms;
   }
-  const gpu::Variant& v = gpu::find_variant(a.kernel, trace.config, trace.inputs.num_sequences(), sms, a.stochastic);
+  const gpu::Variant& v = gpu::find_variant(a.kernel, trace.config, trace.inputs.num_sequences(), sms, opt);
   const Outputs out = a.emulate ? gpu::run_emulation(v, trace.config, trace.inputs, opt)
                                 : gpu::run_device(v, trace.config, trace.inputs, opt);
   std::string kernel = v.name;
@@ -113,9 +115,12 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
   auto names_only = std::make_shared<bool>(false), choices = std::make_shared<bool>(false);
   kernels->add_flag("--names", *names_only, "one line per variant: name, profile, layout (for scripts)");
   kernels->add_flag("--choices", *choices, "the variant each family picks on the bench grid: TP, B, family, variant");
-  kernels->callback([names_only, choices, &exit_code] {
+  auto choices_launch = std::make_shared<std::string>("plain");
+  kernels->add_option("--launch", *choices_launch, "with --choices: the choice for plain or programmatic launches")
+      ->check(CLI::IsMember({"plain", "programmatic"}));
+  kernels->callback([names_only, choices, choices_launch, &exit_code] {
     if (*choices) {
-      list_choices();
+      list_choices(*choices_launch == "programmatic");
       exit_code = 0;
       return;
     }

@@ -36,15 +36,6 @@ struct Variant {
 const std::vector<Variant>& variants();
 std::vector<std::string> family_names();
 
-// The variant a family uses for N sequences of this config on a GPU with `sms`
-// multiprocessors (nullptr: the family has no compiled tile that divides V).
-const Variant* choose_variant(const std::string& family, const Config& config, int64_t num_sequences, int sms);
-// A variant by name, or a family's variant for this call's shape (with stochastic_rounding,
-// the family's "-sr" build where it has one). Throws InputError listing the names when there
-// is no such kernel.
-const Variant& find_variant(const std::string& name, const Config& config, int64_t num_sequences, int sms = 132,
-                            bool stochastic_rounding = false);
-
 struct KernelOptions {
   bool stochastic_rounding = false;  // bf16 state only: stochastic instead of nearest-even
   uint64_t seed = 0;
@@ -64,6 +55,18 @@ struct KernelOptions {
   // that wait; refused with launch_per_token, where it would read a state not yet written.
   bool early_state_reads = false;
 };
+
+// The variant a family uses for N sequences of this config on a GPU with `sms`
+// multiprocessors, launched plainly or as programmatic dependent launches (nullptr: the
+// family has no compiled tile that divides V).
+const Variant* choose_variant(const std::string& family, const Config& config, int64_t num_sequences, int sms,
+                              bool programmatic_launch = false);
+// A variant by name, or a family's variant for this call's shape and options (with
+// stochastic_rounding, the family's "-sr" build where it has one; with programmatic_launch,
+// the choice for programmatic launches). Throws InputError listing the names when there is
+// no such kernel.
+const Variant& find_variant(const std::string& name, const Config& config, int64_t num_sequences, int sms = 132,
+                            const KernelOptions& options = {});
 
 // What the variant computes under these options (the profile, plus the options).
 PrecisionSpec precision_of(const Variant& variant, const KernelOptions& options);

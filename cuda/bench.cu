@@ -174,7 +174,9 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   cfg.K = kK;
   cfg.V = kV;
   cfg.layout = layout;
-  const Variant& chosen_variant = find_variant(family, cfg, B, dev.sms);
+  KernelOptions launch;
+  launch.programmatic_launch = opt.programmatic;
+  const Variant& chosen_variant = find_variant(family, cfg, B, dev.sms, launch);
   const std::string chosen = chosen_variant.name;
 
   const int64_t head = int64_t(kK) * kV;

@@ -326,31 +326,43 @@ std::vector<std::string> family_names() {
   return names;
 }
 
-const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms) {
+const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms, bool programmatic_launch) {
   // Each family's fastest variant by how many (sequence, value head) pairs there are per
   // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10
-  // and v12). Few pairs are latency-bound: few state elements per thread (VK bf16: BV 32 over
-  // 128 threads; fp32: BV 8), KV bf16 on a BV 32 tile that reads whole 64-byte row pieces.
-  // Around one to three pairs per SM, BV 32 register tiles whose register cap (-o) lets one
-  // wave hold the grid (VK bf16 with no cap while the blocks are that few). Many pairs are
-  // bound by the bytes in flight per SM: the default register tiles, and KV bf16 with the
-  // whole state of a pair in one block's shared memory (BV 128 over 128 threads): a KV tile
-  // narrower than V reads pieces of every row, and with the slots in random order that cost
-  // 5% more than one contiguous 32 KB read per block.
+  // and v12; programmatic launches v13). Few pairs are latency-bound: few state elements per
+  // thread (VK bf16: BV 32 over 128 threads; fp32: BV 8), KV bf16 on a BV 32 tile that reads
+  // whole 64-byte row pieces. Around one to three pairs per SM, BV 32 register tiles whose
+  // register cap (-o) lets one wave hold the grid (VK bf16 with no cap while the blocks are
+  // that few). Many pairs are bound by the bytes in flight per SM: the default register
+  // tiles, and KV bf16 with the whole state of a pair in one block's shared memory (BV 128
+  // over 128 threads): a KV tile narrower than V reads pieces of every row, and with the
+  // slots in random order that cost 5% more than one contiguous 32 KB read per block.
+  // Programmatic launches, which read the state under the previous launch, move two
+  // boundaries: KV bf16 takes BV 32 without the register cap below half a pair per SM, and
+  // the fp32 families leave BV 8 sooner.
   struct Band {
     double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
     const char* variant;        // the name after "<family>-"
   };
   struct Choice {
     const char* family;
-    Band bands[4];  // in increasing order; the last one holds the rest
+    Band plain[4];         // in increasing order; the last one holds the rest
+    Band programmatic[4];  // the same, for programmatic dependent launches
   };
   constexpr double kRest = 1e300;
   static const Choice kChoices[] = {
-      {"vk-bf16-bf16state", {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}}},
-      {"kv-bf16-bf16state", {{3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
-      {"vk-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}}},
-      {"kv-bf16-fp32state", {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}}},
+      {"vk-bf16-bf16state",
+       {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}},
+       {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}}},
+      {"kv-bf16-bf16state",  //
+       {{3, "bv32-o8"}, {kRest, "bv128-t128-sh"}},
+       {{0.5, "bv32"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
+      {"vk-bf16-fp32state",  //
+       {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}},
+       {{0.2, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}}},
+      {"kv-bf16-fp32state",
+       {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}},
+       {{0.375, "bv8"}, {0.75, "bv16"}, {3, "bv32-o8"}, {kRest, "bv64"}}},
   };
   auto named = [&](const std::string& name) -> const Variant* {
     for (const Variant& v : variants())
@@ -360,7 +372,7 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   const double pairs = static_cast<double>(N) * c.HV;
   for (const Choice& ch : kChoices) {
     if (family != ch.family) continue;
-    for (const Band& band : ch.bands)
+    for (const Band& band : programmatic_launch ? ch.programmatic : ch.plain)
       if (band.variant != nullptr && pairs < band.below_pairs_per_sm * sms) {
         if (const Variant* v = named(family + "-" + band.variant)) return v;
         break;
@@ -379,14 +391,14 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   return best;
 }
 
-const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, bool stochastic_rounding) {
+const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, const KernelOptions& o) {
   for (const Variant& v : variants())
     if (v.name == name) return v;
-  if (stochastic_rounding) {  // the family's stochastic-rounding build, whatever the batch
+  if (o.stochastic_rounding) {  // the family's stochastic-rounding build, whatever the batch
     for (const Variant& v : variants())
       if (v.family == name && v.stochastic && c.V % v.bv == 0) return v;
   }
-  if (const Variant* v = choose_variant(name, c, N, sms)) return *v;
+  if (const Variant* v = choose_variant(name, c, N, sms, o.programmatic_launch)) return *v;
   const std::vector<std::string> families = family_names();
   std::string names;
   for (const std::string& f : families) names += (names.empty() ? "" : ", ") + f;

@@ -348,25 +348,31 @@ TEST_CASE("families choose a compiled variant of their own that divides V, fewer
   for (const std::string& f : gpu::family_names()) {
     for (int64_t V : {128, 64, 48, 8}) {
       c.V = V;
-      for (int64_t N : {1, 8, 16, 32, 64, 128, 1024, 4096}) {
-        const gpu::Variant* v = gpu::choose_variant(f, c, N, sms);
-        INFO(f << " V=" << V << " N=" << N);
-        bool some_tile_divides = false;
-        for (const gpu::Variant& w : gpu::variants()) some_tile_divides |= w.family == f && V % w.bv == 0;
-        REQUIRE((v != nullptr) == some_tile_divides);
-        if (v == nullptr) continue;
-        CHECK(v->family == f);
-        CHECK(V % v->bv == 0);
-        CHECK_FALSE(v->stochastic);
-      }
+      for (int64_t N : {1, 8, 16, 32, 64, 128, 1024, 4096})
+        for (bool programmatic : {false, true}) {
+          const gpu::Variant* v = gpu::choose_variant(f, c, N, sms, programmatic);
+          INFO(f << " V=" << V << " N=" << N << (programmatic ? " programmatic" : " plain"));
+          bool some_tile_divides = false;
+          for (const gpu::Variant& w : gpu::variants()) some_tile_divides |= w.family == f && V % w.bv == 0;
+          REQUIRE((v != nullptr) == some_tile_divides);
+          if (v == nullptr) continue;
+          CHECK(v->family == f);
+          CHECK(V % v->bv == 0);
+          CHECK_FALSE(v->stochastic);
+        }
     }
     c.V = 128;
-    const gpu::Variant& few = *gpu::choose_variant(f, c, 1, sms);
-    const gpu::Variant& many = *gpu::choose_variant(f, c, 1024, sms);
-    std::printf("%-22s B=1: %-28s B=1024: %s\n", f.c_str(), few.name.c_str(), many.name.c_str());
-    CHECK(elements_per_thread(few) <= elements_per_thread(many));
+    for (bool programmatic : {false, true}) {
+      const gpu::Variant& few = *gpu::choose_variant(f, c, 1, sms, programmatic);
+      const gpu::Variant& many = *gpu::choose_variant(f, c, 1024, sms, programmatic);
+      std::printf("%-22s %-12s B=1: %-28s B=1024: %s\n", f.c_str(), programmatic ? "programmatic" : "plain", few.name.c_str(),
+                  many.name.c_str());
+      CHECK(elements_per_thread(few) <= elements_per_thread(many));
+    }
     // A family asked for stochastic rounding resolves to its "-sr" build where it has one.
-    const gpu::Variant& sr = gpu::find_variant(f, c, 1, sms, true);
+    gpu::KernelOptions stochastic;
+    stochastic.stochastic_rounding = true;
+    const gpu::Variant& sr = gpu::find_variant(f, c, 1, sms, stochastic);
     bool has_sr = false;
     for (const gpu::Variant& v : gpu::variants()) has_sr = has_sr || (v.family == f && v.stochastic);
     CHECK(sr.stochastic == has_sr);
