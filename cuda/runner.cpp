@@ -347,13 +347,13 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   struct Choice {
     const char* family;
     Band plain[4];         // in increasing order; the last one holds the rest
-    Band programmatic[4];  // the same, for programmatic dependent launches
+    Band programmatic[4];  // the same for programmatic dependent launches; none: as plain
   };
   constexpr double kRest = 1e300;
   static const Choice kChoices[] = {
-      {"vk-bf16-bf16state",
+      {"vk-bf16-bf16state",  //
        {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}},
-       {{0.5, "bv32-t128-o6"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}}},
+       {}},
       {"kv-bf16-bf16state",  //
        {{3, "bv32-o8"}, {kRest, "bv128-t128-sh"}},
        {{0.5, "bv32"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
@@ -372,7 +372,8 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   const double pairs = static_cast<double>(N) * c.HV;
   for (const Choice& ch : kChoices) {
     if (family != ch.family) continue;
-    for (const Band& band : programmatic_launch ? ch.programmatic : ch.plain)
+    const bool own_programmatic = ch.programmatic[0].variant != nullptr;
+    for (const Band& band : programmatic_launch && own_programmatic ? ch.programmatic : ch.plain)
       if (band.variant != nullptr && pairs < band.below_pairs_per_sm * sms) {
         if (const Variant* v = named(family + "-" + band.variant)) return v;
         break;
