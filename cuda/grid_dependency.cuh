@@ -24,8 +24,8 @@ __device__ __forceinline__ void wait_for_previous_grid() {
 // The decode kernel's order: wait for the previous grid, then let the next one launch. A
 // next launch allowed at entry instead starts at once, and so does the one after it: the
 // launches of a graph then run far ahead of the one that executes (up to ~170 launches on
-// an H100 at B = 1), their blocks waiting on the SMs, and small batches took 10-33% longer
-// (experiments/bv_tile, v12 -> v13). Allowed after the wait, one launch at a time can read
+// an H100 at B = 1), their blocks waiting on the SMs, and batches up to 4 took up to 1.5
+// times as long (experiments/bv_tile, v12 -> v13). Allowed after the wait, one launch at a time can read
 // its state ahead, under the previous launch's remaining work.
 __device__ __forceinline__ void wait_then_allow_next_grid() {
   wait_for_previous_grid();
