@@ -160,16 +160,17 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
   bench->add_option("--seed", ba->seed, "seed of the random inputs");
   auto launch_mode = std::make_shared<std::string>("plain");
   bench->add_option("--launch", *launch_mode,
-                    "plain, or programmatic: programmatic dependent launches that read the state before the previous "
-                    "launch ends (sm_90+)")
-      ->check(CLI::IsMember({"plain", "programmatic"}));
+                    "plain; programmatic: programmatic dependent launches that read the state before the previous "
+                    "launch ends (sm_90+); programmatic-late: the same launches reading the state after it ends")
+      ->check(CLI::IsMember({"plain", "programmatic", "programmatic-late"}));
   auto slot_order = std::make_shared<std::string>("random");
   bench->add_option("--slots", *slot_order,
                     "random: each input set's slots a random permutation (as a serving engine holds them); "
                     "sequential: sequence n in slot n (the contiguous state of a kernel without indices)")
       ->check(CLI::IsMember({"random", "sequential"}));
   bench->callback([ba, launch_mode, slot_order, &exit_code] {
-    ba->programmatic = *launch_mode == "programmatic";
+    ba->programmatic = *launch_mode != "plain";
+    ba->late_state_reads = *launch_mode == "programmatic-late";
     ba->sequential_slots = *slot_order == "sequential";
     ba->version = GDN_VERSION;
     if (ba->revision.empty()) ba->revision = GDN_VERSION;

@@ -181,8 +181,8 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
 
   const int64_t head = int64_t(kK) * kV;
   const int64_t state_bytes = B * HV * head * static_cast<int64_t>(elem_bytes(se));
-  // A programmatic launch reads its state before the previous launch has finished: the two
-  // must use different sets.
+  // A programmatic launch with early reads takes its state before the previous launch has
+  // finished: the two must use different sets.
   const int64_t sets = std::clamp<int64_t>((opt.rotate_bytes + state_bytes - 1) / state_bytes, opt.programmatic ? 2 : 1, 4096);
   const int64_t launches = std::max<int64_t>(sets, opt.min_launches);
   const int64_t slots = sets * B;
@@ -251,7 +251,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     p.o_head_stride = kV;
     p.state_round = se == Elem::BF16 ? kernels::StateRound::Nearest : kernels::StateRound::None;
     p.programmatic_launch = opt.programmatic;
-    p.early_state_reads = opt.programmatic;  // launch i + 1 uses other slots than launch i
+    p.early_state_reads = opt.programmatic && !opt.late_state_reads;  // launch i + 1 uses other slots than launch i
     return p;
   };
 
@@ -429,6 +429,11 @@ void append_array(std::string& out, const char* name, const std::vector<T>& item
   out += "  ]";
 }
 
+// The launch mode as gdn bench --launch names it.
+const char* launch_name(const BenchOptions& opt) {
+  return !opt.programmatic ? "plain" : opt.late_state_reads ? "programmatic-late" : "programmatic";
+}
+
 void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps, double copy_gbps_end,
                 const std::vector<Row>& rows, const std::vector<FloorRow>& floor_rows) {
   std::string j;
@@ -437,7 +442,7 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
   appendf(j, "  \"device\": {\"name\": \"%s\", \"sm\": \"%d.%d\", \"multiprocessors\": %d, \"l2_bytes\": %lld},\n",
           dev.name.c_str(), dev.major, dev.minor, dev.sms, static_cast<long long>(dev.l2_bytes));
   appendf(j, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
-          copy_gbps, copy_gbps_end, opt.replays, opt.programmatic ? "programmatic" : "plain");
+          copy_gbps, copy_gbps_end, opt.replays, launch_name(opt));
   appendf(j, "  \"slots\": \"%s\",\n", opt.sequential_slots ? "sequential" : "random");
   append_array(j, "floors", floor_rows, [&](const FloorRow& r) {
     appendf(j,
@@ -476,7 +481,10 @@ int run_bench(const BenchOptions& opt) {
               static_cast<long long>(opt.copy_bytes >> 20));
   std::printf("time per launch: median of %d graph replays [min, max]; %% of the copy ceiling; * = the family's choice; "
               "%s launches; slots %s\n",
-              opt.replays, opt.programmatic ? "programmatic dependent (state read before the previous launch ends)" : "plain",
+              opt.replays,
+              !opt.programmatic        ? "plain"
+              : opt.late_state_reads ? "programmatic dependent (state read after the previous launch ends)"
+                                     : "programmatic dependent (state read before the previous launch ends)",
               opt.sequential_slots ? "in sequence order" : "a random permutation");
   std::vector<Row> rows;
   std::vector<FloorRow> floor_rows;
