@@ -96,7 +96,7 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
         const C kx = load_as_compute(kt_in[Tr::norm_row(l, e)]);
         a = fma_c(qx, qx, a);
         b = fma_c(kx, kx, b);
-        d = fma_c(qx, kx, d);
+        if constexpr (Tr::kOutputFromSums) d = fma_c(qx, kx, d);
       }
       sq[l] = a;
       sk[l] = b;
@@ -104,7 +104,7 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
     }
     const C rq = norm_factor(p.norm, butterfly_sum_emulated(sq), scale);
     const C rk = norm_factor(p.norm, butterfly_sum_emulated(sk), C(1));
-    const C qk = butterfly_sum_emulated(sqk);
+    const C qk = Tr::kOutputFromSums ? butterfly_sum_emulated(sqk) : C(0);  // as the kernel (token_factors)
     for (int i = 0; i < K; ++i) {
       kr[i] = load_as_compute(kt_in[i]);
       qr[i] = load_as_compute(qt_in[i]);
