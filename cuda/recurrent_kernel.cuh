@@ -18,9 +18,10 @@
 // undecayed state (the decay goes on the sums), so that it does not wait for the gates;
 // one reciprocal per norm instead of a division per element; the state kept packed as
 // stored (bf16 pairs rounded two per instruction) and written with one vector store per
-// memory vector; and (shared tile) more resident blocks per SM. With a programmatic launch the slot and state loads
-// may also precede the wait for the previous kernel (params.hpp), and the next launch may
-// begin once every block has waited (grid_dependency.cuh).
+// memory vector; and (shared tile) more resident blocks per SM. With a programmatic launch
+// the slot and state loads may also precede the wait for the previous kernel (params.hpp),
+// with an L2 prefetch of the token's input lines (prefetch_token_lines), and the next launch
+// may begin once every block has waited (grid_dependency.cuh).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -235,6 +236,48 @@ __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int 
   }
 }
 
+// With early state reads: the 128-byte lines of the token's q, k, v (the block's columns)
+// and gates fetched into L2 before the wait for the previous kernel, each line by one lane
+// of the block's first warp (8 lanes per input, the first 1 KB of it; lanes 24 and 25 the
+// two gates), so that the loads after the wait find them there. A prefetch returns nothing, and what the previous
+// kernel writes lands in L2 over it, so those loads still read its values. Each thread
+// prefetching what it loads itself asked L2 for the same lines up to 128 times per block
+// and was up to 20% slower from B = 8; once per line, the family's choice at B <= 32 takes
+// 0.86-1.04 of the time without a prefetch, and at B = 1024 0.99-1.01 (experiments/bv_tile,
+// v13 and v14).
+template <class Tr>
+__device__ __forceinline__ void prefetch_token_lines(const RecurrentParams& p, int t, int h, int hv, int col0, int tid) {
+  using InputT = typename Tr::InputT;
+  using C = typename Tr::ComputeT;
+  constexpr int kLine = 128, kLanesPerInput = 8;
+  if (tid >= Tr::kWarpSize) return;
+  const int input = tid / kLanesPerInput, line = tid % kLanesPerInput;
+  const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
+  const bool raw = p.gate_mode == GateMode::Raw;
+  const char* first;
+  int bytes;
+  if (input == 0) {
+    first = reinterpret_cast<const char*>(static_cast<const InputT*>(p.q) + t * p.q_token_stride + h * p.q_head_stride);
+    bytes = Tr::kK * static_cast<int>(sizeof(InputT));
+  } else if (input == 1) {
+    first = reinterpret_cast<const char*>(static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride);
+    bytes = Tr::kK * static_cast<int>(sizeof(InputT));
+  } else if (input == 2) {
+    first = reinterpret_cast<const char*>(static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0);
+    bytes = Tr::kBV * static_cast<int>(sizeof(InputT));
+  } else {
+    if (line > 1) return;
+    first = line == 0 ? (raw ? reinterpret_cast<const char*>(static_cast<const InputT*>(p.a) + gi)
+                             : reinterpret_cast<const char*>(static_cast<const C*>(p.g) + gi))
+                      : reinterpret_cast<const char*>(static_cast<const InputT*>(raw ? p.b : p.beta) + gi);
+    bytes = 1;
+  }
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(first);
+  const uintptr_t at = (begin & ~static_cast<uintptr_t>(kLine - 1)) + static_cast<uintptr_t>(input == 3 ? 0 : line * kLine);
+  if (at > begin + static_cast<uintptr_t>(bytes - 1)) return;
+  asm volatile("prefetch.global.L2 [%0];" ::"l"(at));
+}
+
 template <class C>
 struct HeadParams {
   C A_log = C(0), dt_bias = C(0);  // raw gates only
@@ -368,6 +411,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   }();
   tile.load(!seq.padded, pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg);
   if constexpr (kEarlyStateReads) {
+    prefetch_token_lines<Tr>(p, seq.begin, h, hv, col0, tid);
     wait_then_allow_next_grid();
     load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
   }
