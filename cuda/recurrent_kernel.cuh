@@ -20,8 +20,8 @@
 // stored (bf16 pairs rounded two per instruction) and written with one vector store per
 // memory vector; and (shared tile) more resident blocks per SM. With a programmatic launch
 // the slot and state loads may also precede the wait for the previous kernel (params.hpp),
-// with an L2 prefetch of the token's input lines (prefetch_token_lines), and the next launch
-// may begin once every block has waited (grid_dependency.cuh).
+// with an L2 prefetch of the token's input lines below 8 pairs per SM (prefetch_token_lines),
+// and the next launch may begin once every block has waited (grid_dependency.cuh).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -239,12 +239,24 @@ __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int 
 // With early state reads: the 128-byte lines of the token's q, k, v (the block's columns)
 // and gates fetched into L2 before the wait for the previous kernel, each line by one lane
 // of the block's first warp (8 lanes per input, the first 1 KB of it; lanes 24 and 25 the
-// two gates), so that the loads after the wait find them there. A prefetch returns nothing, and what the previous
-// kernel writes lands in L2 over it, so those loads still read its values. Each thread
-// prefetching what it loads itself asked L2 for the same lines up to 128 times per block
-// and was up to 20% slower from B = 8; once per line, the family's choice at B <= 32 takes
-// 0.86-1.04 of the time without a prefetch, and at B = 1024 0.99-1.01 (experiments/bv_tile,
-// v13 and v14).
+// two gates), so that the loads after the wait find them there. A prefetch returns nothing,
+// and what the previous kernel writes lands in L2 over it, so those loads still read its
+// values. Each thread prefetching what it loads itself asked L2 for the same lines up to
+// 128 times per block and was up to 20% slower from B = 8; once per line, the family's
+// choice at B <= 32 takes 0.86-1.04 of the time without a prefetch (experiments/bv_tile, v13
+// and v14).
+//
+// Only below kPrefetchBelowPairsPerSM (sequence, value head) pairs per SM: with more, other
+// blocks hide the inputs' latency and the requests only add L2 traffic (an H200's bf16
+// states took 3-4% longer from 15.5 pairs per SM, an H100's 1% at 62). %nsmid bounds the SM
+// count from above.
+constexpr int kPrefetchBelowPairsPerSM = 8;
+__device__ __forceinline__ int sm_id_bound() {
+  unsigned n;
+  asm("mov.u32 %0, %%nsmid;" : "=r"(n));
+  return static_cast<int>(n);
+}
+
 template <class Tr>
 __device__ __forceinline__ void prefetch_token_lines(const RecurrentParams& p, int t, int h, int hv, int col0, int tid) {
   using InputT = typename Tr::InputT;
@@ -411,7 +423,8 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   }();
   tile.load(!seq.padded, pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg);
   if constexpr (kEarlyStateReads) {
-    prefetch_token_lines<Tr>(p, seq.begin, h, hv, col0, tid);
+    if (static_cast<int64_t>(p.N) * p.HV < static_cast<int64_t>(kPrefetchBelowPairsPerSM) * sm_id_bound())
+      prefetch_token_lines<Tr>(p, seq.begin, h, hv, col0, tid);
     wait_then_allow_next_grid();
     load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
   }
