@@ -1,5 +1,6 @@
 // Definition of launch_recurrent (declared in launch.hpp): grid = N * HV * (V / BV) blocks,
-// a programmatic dependent launch when p.programmatic_launch.
+// a programmatic dependent launch when p.programmatic_launch, in the build of the kernel that
+// its read order asks for.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,19 @@
 
 namespace gdn::kernels {
 
+// Early state reads prefetch the token's inputs into L2 below this many (sequence, value
+// head) pairs per SM: there the inputs' latency is on the path of a launch (programmatic,
+// H100 and H200: B <= 32 0.86-1.04 of the time without). With more pairs other blocks hide
+// it (experiments/bv_tile, v14).
+constexpr int64_t kPrefetchBelowPairsPerSM = 8;
+
+inline bool prefetch_inputs_pays(const RecurrentParams& p) {
+  int device = 0, sms = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+    return false;
+  return static_cast<int64_t>(p.N) * p.HV < kPrefetchBelowPairsPerSM * sms;
+}
+
 template <class Tr>
 void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
   RecurrentParams p = params;
@@ -17,7 +31,10 @@ void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
   p.heads_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV));
   p.group_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV / p.H));
   const long long blocks = static_cast<long long>(p.N) * p.HV * (p.V / Tr::kBV);
-  cudaError_t err = launch_kernel(p.early_state_reads ? recurrent_kernel<Tr, true> : recurrent_kernel<Tr, false>, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), stream,
+  void (*kernel)(RecurrentParams) = !p.early_state_reads    ? recurrent_kernel<Tr, false, false>
+                                    : prefetch_inputs_pays(p) ? recurrent_kernel<Tr, true, true>
+                                                              : recurrent_kernel<Tr, true, false>;
+  cudaError_t err = launch_kernel(kernel, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), stream,
                                   p.programmatic_launch, p);
   if (err == cudaSuccess) err = cudaGetLastError();
   if (err != cudaSuccess)

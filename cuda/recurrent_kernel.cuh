@@ -20,7 +20,7 @@
 // stored (bf16 pairs rounded two per instruction) and written with one vector store per
 // memory vector; and (shared tile) more resident blocks per SM. With a programmatic launch
 // the slot and state loads may also precede the wait for the previous kernel (params.hpp),
-// with an L2 prefetch of the token's input lines below 8 pairs per SM (prefetch_token_lines),
+// with an L2 prefetch of the token's input lines at few pairs per SM (prefetch_token_lines),
 // and the next launch may begin once every block has waited (grid_dependency.cuh).
 #pragma once
 #include <cuda_runtime.h>
@@ -246,17 +246,9 @@ __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int 
 // choice at B <= 32 takes 0.86-1.04 of the time without a prefetch (experiments/bv_tile, v13
 // and v14).
 //
-// Only below kPrefetchBelowPairsPerSM (sequence, value head) pairs per SM: with more, other
-// blocks hide the inputs' latency and the requests only add L2 traffic (an H200's bf16
-// states took 3-4% longer from 15.5 pairs per SM, an H100's 1% at 62). %nsmid bounds the SM
-// count from above.
-constexpr int kPrefetchBelowPairsPerSM = 8;
-__device__ __forceinline__ int sm_id_bound() {
-  unsigned n;
-  asm("mov.u32 %0, %%nsmid;" : "=r"(n));
-  return static_cast<int>(n);
-}
-
+// A build of its own (kPrefetchInputs), launched below kPrefetchBelowPairsPerSM pairs per SM
+// (launch.cuh): where it is compiled in, the kernel was 1-8% slower at large batches even
+// with the prefetch branched around at run time (experiments/bv_tile, v14).
 template <class Tr>
 __device__ __forceinline__ void prefetch_token_lines(const RecurrentParams& p, int t, int h, int hv, int col0, int tid) {
   using InputT = typename Tr::InputT;
@@ -373,8 +365,9 @@ __device__ __forceinline__ Raw<Tr> round_to_state(const typename Tr::ComputeT (&
 
 // kEarlyStateReads: p.early_state_reads (params.hpp), a template argument so that the
 // ordinary order (inputs, slot, state) has no branch between the input loads and the state
-// loads for the compiler to put the inputs' waits in front of.
-template <class Tr, bool kEarlyStateReads>
+// loads for the compiler to put the inputs' waits in front of. kPrefetchInputs (with early
+// state reads only): prefetch_token_lines before the wait; launch.cuh picks it.
+template <class Tr, bool kEarlyStateReads, bool kPrefetchInputs>
 __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel(const __grid_constant__ RecurrentParams p) {
   using C = typename Tr::ComputeT;
   using StateT = typename Tr::StateT;
@@ -423,8 +416,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   }();
   tile.load(!seq.padded, pool + seq.read_slot * p.state_slot_stride + head_offset, p.V, col0, tk, cg);
   if constexpr (kEarlyStateReads) {
-    if (static_cast<int64_t>(p.N) * p.HV < static_cast<int64_t>(kPrefetchBelowPairsPerSM) * sm_id_bound())
-      prefetch_token_lines<Tr>(p, seq.begin, h, hv, col0, tid);
+    if constexpr (kPrefetchInputs) prefetch_token_lines<Tr>(p, seq.begin, h, hv, col0, tid);
     wait_then_allow_next_grid();
     load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
   }
