@@ -13,8 +13,9 @@ namespace gdn::kernels {
 
 // Early state reads prefetch the token's inputs into L2 below this many (sequence, value
 // head) pairs per SM: there the inputs' latency is on the path of a launch (programmatic,
-// H100 and H200: B <= 32 0.86-1.04 of the time without). With more pairs other blocks hide
-// it (experiments/bv_tile, v14).
+// B <= 32: the family's choice 0.83-1.05 of v13's time on an H100 and an H200). With more
+// pairs other blocks hide it, and the prefetching build was up to 8% slower there
+// (experiments/bv_tile, v14).
 constexpr int64_t kPrefetchBelowPairsPerSM = 8;
 
 inline bool prefetch_inputs_pays(const RecurrentParams& p) {
