@@ -60,9 +60,9 @@ struct RecurrentParams {
   // state and the gate weights A_log and dt_bias are read before that wait, overlapping the
   // previous kernel. Correct only when the previous kernel of the stream writes none of them
   // (in serving it is the convolution that writes q, k, v); calls chained on one pool must
-  // leave it false. Below 8 pairs per SM the token's q, k, v and gates are then also
-  // prefetched into L2 before the wait: that reads no value, so it is correct whoever writes
-  // them.
+  // leave it false. At few pairs per SM (launch.cuh, kPrefetchBelowPairsPerSM) the token's
+  // q, k, v and gates are then also prefetched into L2 before the wait: that reads no value,
+  // so it is correct whoever writes them.
   bool early_state_reads = false;
 
   const int32_t* cu_seqlens = nullptr;  // [N + 1]
