@@ -337,8 +337,9 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   // tiles, and KV bf16 with the whole state of a pair in one block's shared memory (BV 128
   // over 128 threads): a KV tile narrower than V reads pieces of every row, and with the
   // slots in random order that cost 5% more than one contiguous 32 KB read per block.
-  // Programmatic launches read the state under the previous launch and prefetch the inputs
-  // into L2, so less latency is left to hide (table refitted on v14's grid): VK bf16 takes BV
+  // Programmatic launches read the state under the previous launch and, below 8 pairs per
+  // SM, prefetch the inputs into L2 (launch.cuh), so less latency is left to hide (table
+  // refitted on v14's grid, whose runs prefetched at every batch): VK bf16 takes BV
   // 64 from a quarter of a pair per SM, KV bf16 BV 64 below half a pair, VK fp32 keeps BV 32
   // capped up to 6 pairs and BV 64 after it, KV fp32 leaves BV 8 sooner.
   struct Band {
