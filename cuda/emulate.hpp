@@ -110,13 +110,11 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
       qr[i] = load_as_compute(qt_in[i]);
     }
     const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
-    const Gates<C> gates =
-        p.gate_mode == GateMode::Raw
-            ? raw_gates(static_cast<const C*>(p.A_log)[hv], static_cast<const C*>(p.dt_bias)[hv],
-                        load_as_compute(static_cast<const InputT*>(p.a)[gi]),
-                        load_as_compute(static_cast<const InputT*>(p.b)[gi]), p.beta_bf16, p.decay_bf16)
-            : finish_gates(static_cast<const C*>(p.g)[gi], load_as_compute(static_cast<const InputT*>(p.beta)[gi]),
-                           p.beta_bf16, p.decay_bf16);
+    const bool raw = p.gate_mode == GateMode::Raw;
+    const Gates<C> gates = token_gates(
+        p.gate_mode, raw ? static_cast<const C*>(p.A_log)[hv] : C(0), raw ? static_cast<const C*>(p.dt_bias)[hv] : C(0),
+        raw ? load_as_compute(static_cast<const InputT*>(p.a)[gi]) : static_cast<const C*>(p.g)[gi],
+        load_as_compute(static_cast<const InputT*>(raw ? p.b : p.beta)[gi]), p.beta_bf16, p.decay_bf16);
 
     OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;
     for (int j = 0; j < BV; ++j) {

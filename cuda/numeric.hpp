@@ -5,7 +5,8 @@
 // Why our own exp and log1p: CUDA's expf and glibc's expf are both accurate to an ulp or two
 // but differ in the last bit, so a CPU emulation calling the host libm could never match
 // the device bit for bit. These functions use only correctly rounded operations (IEEE
-// +, *, /, fma, sqrt, rint and power-of-two scaling), which give the same bits on the host
+// +, *, fma, rint and power-of-two scaling, and the branch-free division and square root
+// below, which equal IEEE's on their domains), which give the same bits on the host
 // (x86-64, no contraction: see cuda/CMakeLists.txt) and on the device (--fmad=false, no
 // fast math). Accuracy: below 1 ulp of the exact value (exp 0.89 ulp and log1p 0.87 at worst
 // over every float of exp's normal range, 0.89 and 0.94 for double over 4M points;
@@ -161,26 +162,77 @@ GDN_HD double fma_c(double a, double b, double c) {
   return std::fma(a, b, c);
 #endif
 }
-GDN_HD float sqrt_c(float x) {
+// cond ? a : b with both already computed, as one select instruction on the device. The
+// compiler turns a conditional expression whose arm needs a computation that the other does
+// not into a branch around that computation (the slow or the special case skipped), and a
+// branch splits the gates and norms into basic blocks; an asm select keeps them straight-line.
+GDN_HD float select_c(bool cond, float a, float b) {
 #if defined(__CUDA_ARCH__)
-  return __fsqrt_rn(x);
+  float r;
+  asm("{\n\t.reg .pred p;\n\tsetp.ne.u32 p, %3, 0;\n\tselp.f32 %0, %1, %2, p;\n\t}"
+      : "=f"(r)
+      : "f"(a), "f"(b), "r"(static_cast<unsigned>(cond)));
+  return r;
 #else
-  return std::sqrt(x);
+  return cond ? a : b;
 #endif
 }
-GDN_HD double sqrt_c(double x) {
+GDN_HD double select_c(bool cond, double a, double b) {
 #if defined(__CUDA_ARCH__)
-  return __dsqrt_rn(x);
+  double r;
+  asm("{\n\t.reg .pred p;\n\tsetp.ne.u32 p, %3, 0;\n\tselp.f64 %0, %1, %2, p;\n\t}"
+      : "=d"(r)
+      : "d"(a), "d"(b), "r"(static_cast<unsigned>(cond)));
+  return r;
 #else
-  return std::sqrt(x);
+  return cond ? a : b;
 #endif
 }
+
+// Division and square root. The float ones are branch-free: on the device, IEEE division and
+// square root (__fdiv_rn, __fsqrt_rn) are a fast path plus a branch to a slow path for
+// operands near the ends of the exponent range, and those branches cut the gates and norms
+// into basic blocks that ptxas scheduled one after another, none of them beside the first
+// pass over the state (experiments/bv_tile, v15). These give the IEEE result without a
+// branch, from an integer seed and fmas alone, on the domains stated; the kernels' operands
+// stay inside them (step.hpp). The seeds and every step scale exactly with the exponent, so
+// one binade of significands stands for all: tests/gpu/emulation_test.cpp (host, CI) and
+// tests/gpu/device_numerics_test.cu (device) hold them to IEEE on every significand of the
+// binades at the ends of each domain and in its middle, and on random quotients. (The
+// device's own approximations, rcp.approx and rsqrt.approx, as seeds give the same results
+// and were 0-10% slower at B = 1: v15.)
+
+// 1/b within about an ulp for b in [2^-126, 2^126): the seed 0x7ef311c3 - bits(b) (relative
+// error <= 0.051) and two cubic Newton steps y += y (e + e^2), e = 1 - b y.
+GDN_HD float approximate_reciprocal(float b) {
+  float y = bits_as_float(0x7ef311c3u - float_as_bits(b));
+  float e = fma_c(-b, y, 1.0f);
+  y = fma_c(y, fma_c(e, e, e), y);
+  e = fma_c(-b, y, 1.0f);
+  return fma_c(y, fma_c(e, e, e), y);
+}
+
+// 1/b rounded to nearest for b in [2^-126, 2^126): one Newton step from the approximation,
+// which rounds correctly except where the significand of b is all ones (Markstein); there
+// 1/b = 2^-k-1 (1 + 2^-24 + 2^-48 ...), b = (2 - 2^-23) 2^k, rounds to 2^-k-1 (1 + 2^-23),
+// whose bits follow from b's exponent alone.
+GDN_HD float reciprocal_rn(float b) {
+  const uint32_t u = float_as_bits(b);
+  float y = approximate_reciprocal(b);
+  y = fma_c(y, fma_c(-b, y, 1.0f), y);
+  return select_c((u & 0x007fffffu) == 0x007fffffu, bits_as_float(0x7e800001u - (u & 0x7f800000u)), y);
+}
+
+// a / b rounded to nearest for b in [2^-126, 2^126), a = 0 or |a| >= 2^-100, |a / b| in
+// [2^-125, 2^126] (the remainder a - b q is then exact and normal): q = a y corrected once
+// by the remainder, y = 1/b rounded to nearest (Markstein's theorem: the correction of a
+// quotient within an ulp by a correctly rounded reciprocal rounds correctly). b >= 2^126,
+// +inf included, gives 0: for the callers' |a| <= 1 the quotient is subnormal or 0 there.
 GDN_HD float div_c(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fdiv_rn(a, b);
-#else
-  return a / b;
-#endif
+  const float y = reciprocal_rn(b);
+  const float q = a * y;
+  const float r = fma_c(-b, q, a);
+  return select_c(b >= 0x1p126f, 0.0f, fma_c(r, y, q));
 }
 GDN_HD double div_c(double a, double b) {
 #if defined(__CUDA_ARCH__)
@@ -189,6 +241,33 @@ GDN_HD double div_c(double a, double b) {
   return a / b;
 #endif
 }
+
+// 1/sqrt(x) within about an ulp for x in [2^-126, 2^128): the seed 0x5f3759df - bits(x) / 2
+// and two cubic Newton steps y += y (r/2 + 3 r^2 / 8), r = 1 - x y^2.
+GDN_HD float approximate_rsqrt(float x) {
+  float y = bits_as_float(0x5f3759dfu - (float_as_bits(x) >> 1));
+  float r = fma_c(-(x * y), y, 1.0f);
+  y = fma_c(y, fma_c(0.375f, r, 0.5f) * r, y);
+  r = fma_c(-(x * y), y, 1.0f);
+  return fma_c(y, fma_c(0.375f, r, 0.5f) * r, y);
+}
+
+// sqrt(x) rounded to nearest for x in [2^-100, 2^128) (below, x - s^2 is subnormal) and +inf:
+// s = x y, y ~ 1/sqrt(x), corrected once by x - s^2.
+GDN_HD float sqrt_c(float x) {
+  const float y = approximate_rsqrt(x);
+  const float s = x * y;
+  const float d = fma_c(-s, s, x);
+  return select_c(x == INFINITY, x, fma_c(d, 0.5f * y, s));
+}
+GDN_HD double sqrt_c(double x) {
+#if defined(__CUDA_ARCH__)
+  return __dsqrt_rn(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+
 GDN_HD float rint_c(float x) {
 #if defined(__CUDA_ARCH__)
   return rintf(x);
@@ -300,7 +379,7 @@ GDN_HD T exp_c(T x) {
   const int e = static_cast<int>(n);
   const int e1 = e >> 1, e2 = e - e1;
   const T y = fma_c(r, fma_c(r, exp_tail(r, r * r), T(1)), T(1)) * pow2<T>(e1) * pow2<T>(e2);
-  return x == x ? y : x + x;
+  return select_c(x == x, y, x + x);
 }
 
 // log(1 + f) for f = m - 1, m in [sqrt(1/2), sqrt(2)], as f - (f^2/2 - s (f^2/2 + R)) with
@@ -355,7 +434,7 @@ GDN_HD T log1p_c(T y) {
   m = high ? m * T(0.5) : m;
   const T ef = static_cast<T>(high ? e + 1 : e);
   const T l = fma_c(ef, K::kLn2Hi, log1p_reduced(m - T(1), fma_c(ef, K::kLn2Lo, c)));
-  return w == T(1) ? y : (w - w != T(0) ? w : l);  // |y| below half an ulp of 1; NaN, +inf
+  return select_c(w == T(1), y, select_c(w - w != T(0), w, l));  // |y| below half an ulp of 1; NaN, +inf
 }
 
 }  // namespace gdn::kernels

@@ -330,8 +330,7 @@ __device__ __forceinline__ TokenFactors<typename Tr::ComputeT> token_factors(con
   f.qk = Tr::kOutputFromSums ? butterfly_sum<C, Tr::kNormLanes, 1>(sqk) : C(0);
   f.rq = norm_factor(p.norm, ssq, static_cast<C>(p.scale));
   f.rk = norm_factor(p.norm, ssk, C(1));
-  f.gates = p.gate_mode == GateMode::Raw ? raw_gates(hp.A_log, hp.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16)
-                                         : finish_gates(in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
+  f.gates = token_gates(p.gate_mode, hp.A_log, hp.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
   return f;
 }
 

@@ -6,6 +6,7 @@
 #include <cuda_bf16.h>
 
 #include <cmath>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,15 @@ __global__ void functions(const T* x, T* out, int64_t n) {
     out[4 * i + 2] = gdn::kernels::sigmoid(x[i]);
     const gdn::kernels::Gates<T> g = gdn::kernels::raw_gates(T(0.7), T(-3.5), x[i], -x[i], false, false);
     out[4 * i + 3] = g.decay * T(3) + g.beta;
+  }
+}
+
+__global__ void branch_free(const float* a, const float* b, float* out, int64_t n) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) {
+    out[3 * i + 0] = gdn::kernels::reciprocal_rn(b[i]);
+    out[3 * i + 1] = gdn::kernels::div_c(a[i], b[i]);
+    out[3 * i + 2] = gdn::kernels::sqrt_c(b[i]);
   }
 }
 
@@ -136,4 +146,51 @@ TEST_CASE("exp_c, softplus, sigmoid and gates: device equals host bit for bit", 
   check_functions_on_device<float>("float near 0", -1e-3f, 1e-3f);
   check_functions_on_device<double>("double", -750.0, 750.0);
   check_functions_on_device<double>("double near 0", -1e-6, 1e-6);
+}
+
+// The device's branch-free reciprocal, division and square root (numeric.hpp) start from the
+// MUFU approximations, the host's from integer seeds: both must give IEEE's result on their
+// domains, here on every significand of the binades at both ends of each domain and in the
+// middle, and on random quotients.
+TEST_CASE("device branch-free reciprocal, division and square root equal IEEE on their domains", "[gpu][numerics]") {
+  constexpr int64_t kSignificands = int64_t(1) << 23;
+  const int exponents[] = {-126, -100, 0, 1, 125, 126};
+  std::vector<float> a, b;
+  const float numerators[] = {1.0f, 0.0883883476f, -0.3f, 0x1p-24f, 0.0f};
+  for (int e : exponents)
+    for (int64_t m = 0; m < kSignificands; ++m) {
+      b.push_back(std::ldexp(gdn::bits_float(0x3f800000u | static_cast<uint32_t>(m)), e));
+      a.push_back(numerators[m % 5]);
+    }
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> significand(0, 0x7fffffu);
+  std::uniform_int_distribution<int> exponent_a(-100, 125), exponent_b(-126, 125);
+  for (int i = 0; i < (1 << 24); ++i) {
+    a.push_back((i & 1 ? -1.0f : 1.0f) * std::ldexp(gdn::bits_float(0x3f800000u | significand(rng)), exponent_a(rng)));
+    b.push_back(std::ldexp(gdn::bits_float(0x3f800000u | significand(rng)), exponent_b(rng)));
+  }
+  const int64_t n = static_cast<int64_t>(b.size());
+  gdn::gpu::DeviceBuffer da(n * 4), db(n * 4), dout(3 * n * 4);
+  GDN_CUDA_CHECK(cudaMemcpy(da.get(), a.data(), da.bytes(), cudaMemcpyHostToDevice));
+  GDN_CUDA_CHECK(cudaMemcpy(db.get(), b.data(), db.bytes(), cudaMemcpyHostToDevice));
+  branch_free<<<blocks_for(n), kThreads>>>(da.get<float>(), db.get<float>(), dout.get<float>(), n);
+  GDN_CUDA_CHECK(cudaGetLastError());
+  std::vector<float> out(3 * n);
+  GDN_CUDA_CHECK(cudaMemcpy(out.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
+  int64_t checked = 0, bad = 0;
+  auto expect = [&](float got, float ieee, const char* what, float x, float y) {
+    ++checked;
+    if (gdn::float_bits(got) == gdn::float_bits(ieee)) return;
+    if (++bad <= 5) UNSCOPED_INFO(what << "(" << x << ", " << y << ") = " << got << ", IEEE " << ieee);
+  };
+  for (int64_t i = 0; i < n; ++i) {
+    if (b[i] < 0x1p126f) expect(out[3 * i], 1.0f / b[i], "reciprocal", 1.0f, b[i]);
+    const float q = a[i] / b[i];
+    if (b[i] < 0x1p126f && (q == 0.0f || (std::fabs(q) >= 0x1p-125f && std::fabs(q) <= 0x1p126f)))
+      expect(out[3 * i + 1], q, "div", a[i], b[i]);
+    if (b[i] >= 0x1p-100f) expect(out[3 * i + 2], std::sqrt(b[i]), "sqrt", b[i], 0.0f);
+  }
+  std::printf("device branch-free reciprocal, division, sqrt: %lld of %lld differ from IEEE\n", static_cast<long long>(bad),
+              static_cast<long long>(checked));
+  CHECK(bad == 0);
 }

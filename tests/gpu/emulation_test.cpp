@@ -103,6 +103,57 @@ TEST_CASE("exp_c and log1p_c are within 1 ulp, softplus within 2, of the exact v
   CHECK(std::abs(static_cast<long double>(sub) - std::exp(-100.0L)) <= std::ldexp(1.0L, -149));
 }
 
+TEST_CASE("branch-free float reciprocal, division and square root equal IEEE on their domains", "[numerics]") {
+  // The seeds and every Newton step scale exactly with a power of two (4 for the square root),
+  // so one binade of significands stands for every binade of the domain; the ends of the
+  // domain are swept too, where an intermediate would leave the normal range first.
+  auto at = [](uint32_t significand, int exponent) { return std::ldexp(bits_float(0x3f800000u | significand), exponent); };
+  int64_t bad = 0, checked = 0;
+  auto expect = [&](float got, float ieee, const char* what, float a, float b) {
+    ++checked;
+    if (float_bits(got) == float_bits(ieee)) return;
+    if (++bad <= 5) UNSCOPED_INFO(what << "(" << a << ", " << b << ") = " << got << ", IEEE " << ieee);
+  };
+  for (uint32_t m = 0; m < (1u << 23); ++m) {
+    for (int e : {-126, 0, 125}) {
+      const float b = at(m, e);
+      expect(kernels::reciprocal_rn(b), 1.0f / b, "reciprocal", 1.0f, b);
+    }
+    const float b = at(m, 0);
+    for (float a : {1.0f, 0.0883883476f, -0.3f, 0x1p-24f, 0.0f}) expect(kernels::div_c(a, b), a / b, "div", a, b);
+    for (int e : {-100, 0, 1, 126}) {  // x in [1, 2) 2^e: two binades of each exponent parity
+      const float x = at(m, e);
+      expect(kernels::sqrt_c(x), std::sqrt(x), "sqrt", x, 0.0f);
+    }
+  }
+  std::mt19937 rng(seed_for("branch-free division"));
+  std::uniform_int_distribution<uint32_t> significand(0, 0x7fffffu);
+  std::uniform_int_distribution<int> exponent_a(-100, 125), exponent_b(-126, 125);
+  for (int i = 0; i < 20000000; ++i) {
+    const float a = (i & 1 ? -1.0f : 1.0f) * at(significand(rng), exponent_a(rng)), b = at(significand(rng), exponent_b(rng));
+    const float q = a / b;
+    if (std::fabs(q) >= 0x1p-125f && std::fabs(q) <= 0x1p126f) expect(kernels::div_c(a, b), q, "div", a, b);
+  }
+  std::printf("branch-free reciprocal, division, sqrt: %lld of %lld differ from IEEE\n", static_cast<long long>(bad),
+              static_cast<long long>(checked));
+  CHECK(bad == 0);
+  // Outside the stated domains: what the kernels rely on.
+  CHECK(kernels::div_c(1.0f, INFINITY) == 0.0f);
+  CHECK(kernels::div_c(1.0f, 0x1p126f) == 0.0f);
+  CHECK(std::isnan(kernels::div_c(NAN, 2.0f)));
+  CHECK(std::isnan(kernels::div_c(1.0f, NAN)));
+  CHECK(std::isinf(kernels::sqrt_c(INFINITY)));
+  CHECK(std::isnan(kernels::sqrt_c(NAN)));
+  CHECK(kernels::sigmoid(-90.0f) == 0.0f);
+  CHECK(kernels::sigmoid(-87.0f) == 1.0f / (1.0f + kernels::exp_c(87.0f)));
+  // The norms' denominators: FNormalize's clamp below sqrt_c's domain gives the same 1e-12.
+  CHECK(kernels::norm_denominator(kernels::NormMode::FNormalize, 0.0f) == static_cast<float>(kernels::kFNormalizeEps));
+  CHECK(kernels::norm_denominator(kernels::NormMode::FNormalize, 1e-40f) == static_cast<float>(kernels::kFNormalizeEps));
+  CHECK(kernels::norm_denominator(kernels::NormMode::FNormalize, 4.0f) == 2.0f);
+  CHECK(kernels::norm_denominator(kernels::NormMode::L2Eps, 0.0f) == std::sqrt(static_cast<float>(kernels::kL2NormEps)));
+  CHECK(kernels::norm_factor(kernels::NormMode::L2Eps, INFINITY, 1.0f) == 0.0f);
+}
+
 TEST_CASE("fast divisors (the kernel's block location) equal integer division", "[numerics]") {
   std::mt19937 rng(seed_for("divisors"));
   std::uniform_int_distribution<uint32_t> any(0, 0x7fffffffu);
