@@ -1,6 +1,6 @@
 // Definition of launch_recurrent (declared in launch.hpp): grid = N * HV * (V / BV) blocks,
 // a programmatic dependent launch when p.programmatic_launch, in the build of the kernel that
-// its read order and its pairs per SM ask for.
+// its read order asks for.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -18,20 +18,11 @@ namespace gdn::kernels {
 // (experiments/bv_tile, v14).
 constexpr int64_t kPrefetchBelowPairsPerSM = 8;
 
-// The branch-free gates and norms (numeric.hpp, BranchFree) below this many pairs per SM, the
-// device's division and square root above: B = 1 took 0.87-0.96 of the time with the
-// branch-free build on an H100 (every family, programmatic), B = 32 up to 1.06 (KV fp32)
-// (experiments/bv_tile, v15).
-constexpr double kBranchFreeBelowPairsPerSM = 0.25;
-
-// (sequence, value head) pairs per multiprocessor of the current device; unbounded if it
-// cannot be told (then neither the prefetch nor the branch-free build).
-inline double pairs_per_sm(const RecurrentParams& p) {
+inline bool prefetch_inputs_pays(const RecurrentParams& p) {
   int device = 0, sms = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
-      sms <= 0)
-    return 1e300;
-  return static_cast<double>(p.N) * p.HV / sms;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
+    return false;
+  return static_cast<int64_t>(p.N) * p.HV < kPrefetchBelowPairsPerSM * sms;
 }
 
 template <class Tr>
@@ -41,13 +32,9 @@ void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
   p.heads_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV));
   p.group_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV / p.H));
   const long long blocks = static_cast<long long>(p.N) * p.HV * (p.V / Tr::kBV);
-  const double load = pairs_per_sm(p);
-  const bool branch_free = load < kBranchFreeBelowPairsPerSM;  // inside the prefetch's range
-  void (*kernel)(RecurrentParams) =
-      !p.early_state_reads ? (branch_free ? recurrent_kernel<Tr, false, false, BranchFree> : recurrent_kernel<Tr, false, false, Intrinsic>)
-      : load < kPrefetchBelowPairsPerSM
-          ? (branch_free ? recurrent_kernel<Tr, true, true, BranchFree> : recurrent_kernel<Tr, true, true, Intrinsic>)
-          : recurrent_kernel<Tr, true, false, Intrinsic>;
+  void (*kernel)(RecurrentParams) = !p.early_state_reads    ? recurrent_kernel<Tr, false, false>
+                                    : prefetch_inputs_pays(p) ? recurrent_kernel<Tr, true, true>
+                                                              : recurrent_kernel<Tr, true, false>;
   cudaError_t err = launch_kernel(kernel, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), stream,
                                   p.programmatic_launch, p);
   if (err == cudaSuccess) err = cudaGetLastError();

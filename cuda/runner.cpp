@@ -329,19 +329,19 @@ std::vector<std::string> family_names() {
 const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms, bool programmatic_launch) {
   // Each family's fastest variant by how many (sequence, value head) pairs there are per
   // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10
-  // and v12; programmatic launches v13 and v14; below a quarter of a pair per SM, where the
-  // kernel is the branch-free build, v15). Few pairs are latency-bound: few state elements
-  // per thread (BV 8). Around one to three pairs per SM, BV 32 tiles, register-capped (-o8)
-  // where the cap lets one wave hold the grid (VK bf16 with no cap while the blocks are that
-  // few). Many pairs are bound by the bytes in flight per SM: the default register tiles,
-  // and KV bf16 with the whole state of a pair in one block's shared memory (BV 128 over 128
-  // threads): a KV tile narrower than V reads pieces of every row, and with the slots in
+  // and v12; programmatic launches v13 and v14; the last refit, v15, on the grids of the
+  // branch-free gates, whose extra registers spill the KV bf16 BV 32 tile capped at 128).
+  // Few pairs are latency-bound: few state elements per thread (BV 8). Around one to three
+  // pairs per SM, BV 32 tiles, register-capped (-o8) where the cap lets one wave hold the
+  // grid. Many pairs are bound by the bytes in flight per SM: the default register tiles,
+  // and KV bf16 with the whole state of a pair in one block's shared memory (BV 128 over
+  // 128 threads): a KV tile narrower than V reads pieces of every row, and with the slots in
   // random order that cost 5% more than one contiguous 32 KB read per block. Programmatic
   // launches read the state under the previous launch and, below 8 pairs per SM, prefetch
   // the inputs into L2 (launch.cuh), so less latency is left to hide: VK bf16 takes BV 64
-  // from a quarter of a pair per SM, KV bf16 BV 64 below half a pair, VK fp32 keeps BV 32
+  // from a quarter of a pair per SM, KV bf16 BV 64 below 1.5 pairs, VK fp32 keeps BV 32
   // capped up to 6 pairs and BV 64 after it, KV fp32 takes BV 16 from 0.09 pairs per SM
-  // (TP=2 B=1).
+  // (TP=2 B=1) and BV 128 around one to three.
   struct Band {
     double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
     const char* variant;        // the name after "<family>-"
@@ -354,17 +354,17 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   constexpr double kRest = 1e300;
   static const Choice kChoices[] = {
       {"vk-bf16-bf16state",  //
-       {{0.5, "bv8"}, {1.5, "bv32-o1"}, {3.5, "bv32"}, {kRest, "bv16"}},
+       {{0.75, "bv8"}, {3.5, "bv32"}, {kRest, "bv16"}},
        {{0.25, "bv8"}, {kRest, "bv64"}}},
       {"kv-bf16-bf16state",  //
-       {{0.25, "bv8"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}},
-       {{0.5, "bv64"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
+       {{0.25, "bv8"}, {1.5, "bv32"}, {3, "bv32-sh"}, {kRest, "bv128-t128-sh"}},
+       {{1.5, "bv64"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
       {"vk-bf16-fp32state",  //
        {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}},
        {{0.2, "bv8"}, {6, "bv32-o8"}, {kRest, "bv64"}}},
       {"kv-bf16-fp32state",
        {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}},
-       {{0.09, "bv8"}, {0.75, "bv16"}, {3, "bv32-o8"}, {kRest, "bv64"}}},
+       {{0.09, "bv8"}, {0.75, "bv16"}, {3, "bv128"}, {kRest, "bv64"}}},
   };
   auto named = [&](const std::string& name) -> const Variant* {
     for (const Variant& v : variants())
