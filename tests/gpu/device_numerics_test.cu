@@ -6,7 +6,6 @@
 #include <cuda_bf16.h>
 
 #include <cmath>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -14,6 +13,7 @@
 #include "cuda/cuda_check.hpp"
 #include "cuda/numeric.hpp"
 #include "cuda/step.hpp"
+#include "gpu/branch_free_cases.hpp"
 #include "reference/rounding.hpp"
 
 namespace {
@@ -148,27 +148,14 @@ TEST_CASE("exp_c, softplus, sigmoid and gates: device equals host bit for bit", 
   check_functions_on_device<double>("double near 0", -1e-6, 1e-6);
 }
 
-// The device's branch-free reciprocal, division and square root (numeric.hpp) start from the
-// MUFU approximations, the host's from integer seeds: both must give IEEE's result on their
-// domains, here on every significand of the binades at both ends of each domain and in the
-// middle, and on random quotients.
+// The device's branch-free reciprocal, division and square root (numeric.hpp), the same code
+// as the host's (emulation_test), against IEEE on the cases of branch_free_cases.hpp.
 TEST_CASE("device branch-free reciprocal, division and square root equal IEEE on their domains", "[gpu][numerics]") {
-  constexpr int64_t kSignificands = int64_t(1) << 23;
-  const int exponents[] = {-126, -100, 0, 1, 125, 126};
   std::vector<float> a, b;
-  const float numerators[] = {1.0f, 0.0883883476f, -0.3f, 0x1p-24f, 0.0f};
-  for (int e : exponents)
-    for (int64_t m = 0; m < kSignificands; ++m) {
-      b.push_back(std::ldexp(gdn::bits_float(0x3f800000u | static_cast<uint32_t>(m)), e));
-      a.push_back(numerators[m % 5]);
-    }
-  std::mt19937 rng(7);
-  std::uniform_int_distribution<uint32_t> significand(0, 0x7fffffu);
-  std::uniform_int_distribution<int> exponent_a(-100, 125), exponent_b(-126, 125);
-  for (int i = 0; i < (1 << 24); ++i) {
-    a.push_back((i & 1 ? -1.0f : 1.0f) * std::ldexp(gdn::bits_float(0x3f800000u | significand(rng)), exponent_a(rng)));
-    b.push_back(std::ldexp(gdn::bits_float(0x3f800000u | significand(rng)), exponent_b(rng)));
-  }
+  gdn::test::for_each_branch_free_case(7, [&](float x, float y) {
+    a.push_back(x);
+    b.push_back(y);
+  });
   const int64_t n = static_cast<int64_t>(b.size());
   gdn::gpu::DeviceBuffer da(n * 4), db(n * 4), dout(3 * n * 4);
   GDN_CUDA_CHECK(cudaMemcpy(da.get(), a.data(), da.bytes(), cudaMemcpyHostToDevice));
@@ -177,20 +164,10 @@ TEST_CASE("device branch-free reciprocal, division and square root equal IEEE on
   GDN_CUDA_CHECK(cudaGetLastError());
   std::vector<float> out(3 * n);
   GDN_CUDA_CHECK(cudaMemcpy(out.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
-  int64_t checked = 0, bad = 0;
-  auto expect = [&](float got, float ieee, const char* what, float x, float y) {
-    ++checked;
-    if (gdn::float_bits(got) == gdn::float_bits(ieee)) return;
-    if (++bad <= 5) UNSCOPED_INFO(what << "(" << x << ", " << y << ") = " << got << ", IEEE " << ieee);
-  };
-  for (int64_t i = 0; i < n; ++i) {
-    if (b[i] < 0x1p126f) expect(out[3 * i], 1.0f / b[i], "reciprocal", 1.0f, b[i]);
-    const float q = a[i] / b[i];
-    if (b[i] < 0x1p126f && (q == 0.0f || (std::fabs(q) >= 0x1p-125f && std::fabs(q) <= 0x1p126f)))
-      expect(out[3 * i + 1], q, "div", a[i], b[i]);
-    if (b[i] >= 0x1p-100f) expect(out[3 * i + 2], std::sqrt(b[i]), "sqrt", b[i], 0.0f);
-  }
-  std::printf("device branch-free reciprocal, division, sqrt: %lld of %lld differ from IEEE\n", static_cast<long long>(bad),
-              static_cast<long long>(checked));
-  CHECK(bad == 0);
+  gdn::test::IeeeComparison compare;
+  for (int64_t i = 0; i < n; ++i) compare(a[i], b[i], out[3 * i], out[3 * i + 1], out[3 * i + 2]);
+  std::printf("device branch-free reciprocal, division, sqrt: %lld of %lld differ from IEEE\n",
+              static_cast<long long>(compare.differences), static_cast<long long>(compare.checked));
+  INFO(compare.first);
+  CHECK(compare.differences == 0);
 }
