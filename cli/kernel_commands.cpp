@@ -49,7 +49,8 @@ void list_kernels(bool names_only) {
 }
 
 // The variant each bench family picks on the bench grid (Qwen3-Next TP=2 and 4, K = V = 128)
-// for plain or programmatic launches, for experiments/bv_tile/summarize.py --choices.
+// for plain or programmatic launches, and its arithmetic build, for
+// experiments/bv_tile/summarize.py --choices.
 void list_choices(bool programmatic_launch) {
   gpu::KernelOptions launch;
   launch.programmatic_launch = programmatic_launch;
@@ -64,8 +65,11 @@ void list_choices(bool programmatic_launch) {
         c.K = 128;
         c.V = 128;
         c.layout = family[0] == 'k' ? Layout::KV : Layout::VK;
-        std::printf("%d %lld %s %s\n", tp, static_cast<long long>(B), family,
-                    gpu::find_variant(family, c, B, sms, launch).name.c_str());
+        const gpu::Variant& v = gpu::find_variant(family, c, B, sms, launch);
+        std::printf("%d %lld %s %s %s\n", tp, static_cast<long long>(B), family, v.name.c_str(),
+                    gpu::choose_arithmetic(v, c, B, sms, programmatic_launch) == kernels::GateArithmetic::Intrinsic
+                        ? "intrinsic"
+                        : "branch-free");
       }
 }
 
@@ -168,10 +172,18 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
                     "random: each input set's slots a random permutation (as a serving engine holds them); "
                     "sequential: sequence n in slot n (the contiguous state of a kernel without indices)")
       ->check(CLI::IsMember({"random", "sequential"}));
-  bench->callback([ba, launch_mode, slot_order, &exit_code] {
+  auto arithmetic = std::make_shared<std::string>("auto");
+  bench->add_option("--arithmetic", *arithmetic,
+                    "the build of the gates' and norms' arithmetic: auto (by pairs per SM, as in use), branch-free "
+                    "or intrinsic (the same results; for comparing their speed)")
+      ->check(CLI::IsMember({"auto", "branch-free", "intrinsic"}));
+  bench->callback([ba, launch_mode, slot_order, arithmetic, &exit_code] {
     ba->programmatic = *launch_mode != "plain";
     ba->late_state_reads = *launch_mode == "programmatic-late";
     ba->sequential_slots = *slot_order == "sequential";
+    ba->arithmetic = *arithmetic == "branch-free" ? kernels::GateArithmetic::BranchFree
+                     : *arithmetic == "intrinsic" ? kernels::GateArithmetic::Intrinsic
+                                                  : kernels::GateArithmetic::Auto;
     ba->version = GDN_VERSION;
     if (ba->revision.empty()) ba->revision = GDN_VERSION;
     exit_code = gpu::run_bench(*ba);

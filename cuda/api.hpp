@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/params.hpp"
 #include "reference/config.hpp"
 #include "reference/precision.hpp"
 #include "reference/problem.hpp"
@@ -54,6 +55,9 @@ struct KernelOptions {
   // early_state_reads: with programmatic_launch, the slots and the state are read before
   // that wait; refused with launch_per_token, where it would read a state not yet written.
   bool early_state_reads = false;
+  // arithmetic: the build of the gates' and norms' arithmetic the device runs (params.hpp;
+  // the same results, so the emulation ignores it); Auto: choose_arithmetic's.
+  kernels::GateArithmetic arithmetic = kernels::GateArithmetic::Auto;
 };
 
 // The variant a family uses for N sequences of this config on a GPU with `sms`
@@ -61,6 +65,10 @@ struct KernelOptions {
 // family has no compiled tile that divides V).
 const Variant* choose_variant(const std::string& family, const Config& config, int64_t num_sequences, int sms,
                               bool programmatic_launch = false);
+// The build of the variant's gate and norm arithmetic for such a call (params.hpp): the
+// family's choice where the variant is the family's choice for it, BranchFree otherwise.
+kernels::GateArithmetic choose_arithmetic(const Variant& variant, const Config& config, int64_t num_sequences, int sms,
+                                          bool programmatic_launch = false);
 // A variant by name, or a family's variant for this call's shape and options (with
 // stochastic_rounding, the family's "-sr" build where it has one; with programmatic_launch,
 // the choice for programmatic launches). Throws InputError listing the names when there is

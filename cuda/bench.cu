@@ -138,6 +138,7 @@ struct Row {
   std::string layout, state, variant;
   int bv = 0, threads = 0;
   bool chosen = false;  // the family's choice for this shape
+  kernels::GateArithmetic arithmetic = kernels::GateArithmetic::BranchFree;  // the build timed
   bool ok = false;
   double o_err = 0, s_err = 0;  // relative to max |ref|
   double us = 0, us_min = 0, us_max = 0;
@@ -218,6 +219,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   GDN_CUDA_CHECK(cudaMemcpy(dt_bias.get(), hdt.data(), dt_bias.bytes(), cudaMemcpyHostToDevice));
   GDN_CUDA_CHECK(cudaMemcpy(idx.get(), hidx.data(), idx.bytes(), cudaMemcpyHostToDevice));
 
+  kernels::GateArithmetic arithmetic = kernels::GateArithmetic::BranchFree;  // the variant's, set below
   auto params_for = [&](int64_t s) {
     kernels::RecurrentParams p;
     p.N = static_cast<int>(B);
@@ -252,6 +254,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     p.state_round = se == Elem::BF16 ? kernels::StateRound::Nearest : kernels::StateRound::None;
     p.programmatic_launch = opt.programmatic;
     p.early_state_reads = opt.programmatic && !opt.late_state_reads;  // launch i + 1 uses other slots than launch i
+    p.arithmetic = arithmetic;
     return p;
   };
 
@@ -349,6 +352,10 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     Row row;
     row.tp = tp, row.H = H, row.HV = HV, row.batch = B, row.layout = layout_name, row.state = state_name;
     row.variant = var.name, row.bv = var.bv, row.threads = var.threads, row.chosen = var.name == chosen;
+    arithmetic = opt.arithmetic != kernels::GateArithmetic::Auto
+                     ? opt.arithmetic
+                     : choose_arithmetic(var, cfg, B, dev.sms, opt.programmatic);
+    row.arithmetic = arithmetic;
     row.sets = static_cast<int>(sets), row.launches = static_cast<int>(launches);
     row.bytes = 2.0 * static_cast<double>(state_bytes);
 
@@ -375,9 +382,10 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     row.us_max = timing.us_max;
     row.gbps = row.bytes / (row.us * 1e-6) * 1e-9;
     row.pct = 100.0 * row.gbps / copy_gbps;
-    std::printf("TP=%d B=%5lld %s %s-state  %-24s thr %3d %s  %9.2f us [%8.2f, %8.2f]  %7.1f GB/s  %5.1f%%  err o %.2e s %.2e\n",
+    std::printf("TP=%d B=%5lld %s %s-state  %-24s thr %3d %s %s  %9.2f us [%8.2f, %8.2f]  %7.1f GB/s  %5.1f%%  err o %.2e s %.2e\n",
                 tp, static_cast<long long>(B), layout_name.c_str(), state_name.c_str(), var.name.c_str(), var.threads,
-                row.chosen ? "*" : " ", row.us, row.us_min, row.us_max, row.gbps, row.pct, row.o_err, row.s_err);
+                row.chosen ? "*" : " ", arithmetic == kernels::GateArithmetic::Intrinsic ? "i" : "b", row.us, row.us_min,
+                row.us_max, row.gbps, row.pct, row.o_err, row.s_err);
     std::fflush(stdout);
     rows.push_back(row);
   }
@@ -429,6 +437,12 @@ void append_array(std::string& out, const char* name, const std::vector<T>& item
   out += "  ]";
 }
 
+const char* arithmetic_name(kernels::GateArithmetic a) {
+  return a == kernels::GateArithmetic::BranchFree  ? "branch-free"
+         : a == kernels::GateArithmetic::Intrinsic ? "intrinsic"
+                                                   : "auto";
+}
+
 // The launch mode as gdn bench --launch names it.
 const char* launch_name(const BenchOptions& opt) {
   return !opt.programmatic ? "plain" : opt.late_state_reads ? "programmatic-late" : "programmatic";
@@ -443,7 +457,8 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
           dev.name.c_str(), dev.major, dev.minor, dev.sms, static_cast<long long>(dev.l2_bytes));
   appendf(j, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
           copy_gbps, copy_gbps_end, opt.replays, launch_name(opt));
-  appendf(j, "  \"slots\": \"%s\",\n", opt.sequential_slots ? "sequential" : "random");
+  appendf(j, "  \"slots\": \"%s\",\n  \"arithmetic\": \"%s\",\n", opt.sequential_slots ? "sequential" : "random",
+          arithmetic_name(opt.arithmetic));
   append_array(j, "floors", floor_rows, [&](const FloorRow& r) {
     appendf(j,
             "{\"tp\": %d, \"batch\": %lld, \"layout\": \"%s\", \"state\": \"%s\", \"empty_us\": %.3f, "
@@ -460,10 +475,11 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
             "\"state\": \"%s\", \"input\": \"bf16\", \"variant\": \"%s\", \"bv\": %d, \"threads\": %d, "
             "\"chosen\": %s, \"check_ok\": %s, \"o_err_rel\": %.3e, \"state_err_rel\": %.3e, \"us_median\": %.3f, "
             "\"us_min\": %.3f, \"us_max\": %.3f, \"state_bytes_moved\": %.0f, \"gbps\": %.1f, \"pct_copy\": %.2f, "
-            "\"input_sets\": %d, \"launches_per_graph\": %d}",
+            "\"input_sets\": %d, \"launches_per_graph\": %d, \"arithmetic\": \"%s\"}",
             r.tp, r.H, r.HV, kK, kV, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(),
             r.variant.c_str(), r.bv, r.threads, r.chosen ? "true" : "false", r.ok ? "true" : "false", r.o_err,
-            r.s_err, r.us, r.us_min, r.us_max, r.bytes, r.gbps, r.pct, r.sets, r.launches);
+            r.s_err, r.us, r.us_min, r.us_max, r.bytes, r.gbps, r.pct, r.sets, r.launches,
+            arithmetic_name(r.arithmetic));
   });
   j += "\n}\n";
   write_file_atomically(opt.json_path, j);
@@ -480,12 +496,13 @@ int run_bench(const BenchOptions& opt) {
   std::printf("copy ceiling: %.1f GB/s (cudaMemcpy D2D of %lld MB, read + write, median of 20)\n", copy_gbps,
               static_cast<long long>(opt.copy_bytes >> 20));
   std::printf("time per launch: median of %d graph replays [min, max]; %% of the copy ceiling; * = the family's choice; "
-              "%s launches; slots %s\n",
+              "b / i = the branch-free / intrinsic build of the gates; "
+              "%s launches; slots %s; gate arithmetic %s\n",
               opt.replays,
               !opt.programmatic        ? "plain"
               : opt.late_state_reads ? "programmatic dependent (state read after the previous launch ends)"
                                      : "programmatic dependent (state read before the previous launch ends)",
-              opt.sequential_slots ? "in sequence order" : "a random permutation");
+              opt.sequential_slots ? "in sequence order" : "a random permutation", arithmetic_name(opt.arithmetic));
   std::vector<Row> rows;
   std::vector<FloorRow> floor_rows;
   int status = 0;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "params.hpp"
+
 namespace gdn::gpu {
 
 struct BenchOptions {
@@ -36,6 +38,9 @@ struct BenchOptions {
   // that takes no indices, FLA's in experiments/fla_peer). On an H100 the random order costs
   // the plain state round trip about 3% at B = 1024 (experiments/fla_peer/README.md).
   bool sequential_slots = false;
+  // Which build of the gates' and norms' arithmetic the kernels run (params.hpp): Auto, as
+  // in use, or one of the two for every batch (experiments/bv_tile v16 compares them).
+  kernels::GateArithmetic arithmetic = kernels::GateArithmetic::Auto;
 };
 
 // Prints a table (one line per configuration and tile, the family's choice marked) and

@@ -1,6 +1,6 @@
 // Definition of launch_recurrent (declared in launch.hpp): grid = N * HV * (V / BV) blocks,
 // a programmatic dependent launch when p.programmatic_launch, in the build of the kernel that
-// its read order asks for.
+// its read order, its pairs per SM and p.arithmetic ask for.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -25,6 +25,14 @@ inline bool prefetch_inputs_pays(const RecurrentParams& p) {
   return static_cast<int64_t>(p.N) * p.HV < kPrefetchBelowPairsPerSM * sms;
 }
 
+// The kernel's build for the read order and the inputs' prefetch, in arithmetic build A.
+template <class Tr, class A>
+auto recurrent_build(bool early_state_reads, bool prefetch_inputs) {
+  return !early_state_reads ? recurrent_kernel<Tr, false, false, A>
+         : prefetch_inputs  ? recurrent_kernel<Tr, true, true, A>
+                            : recurrent_kernel<Tr, true, false, A>;
+}
+
 template <class Tr>
 void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
   RecurrentParams p = params;
@@ -32,9 +40,10 @@ void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
   p.heads_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV));
   p.group_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV / p.H));
   const long long blocks = static_cast<long long>(p.N) * p.HV * (p.V / Tr::kBV);
-  void (*kernel)(RecurrentParams) = !p.early_state_reads    ? recurrent_kernel<Tr, false, false>
-                                    : prefetch_inputs_pays(p) ? recurrent_kernel<Tr, true, true>
-                                                              : recurrent_kernel<Tr, true, false>;
+  const bool prefetch = p.early_state_reads && prefetch_inputs_pays(p);
+  void (*kernel)(RecurrentParams) = p.arithmetic == GateArithmetic::Intrinsic
+                                        ? recurrent_build<Tr, Intrinsic>(p.early_state_reads, prefetch)
+                                        : recurrent_build<Tr, BranchFree>(p.early_state_reads, prefetch);
   cudaError_t err = launch_kernel(kernel, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), stream,
                                   p.programmatic_launch, p);
   if (err == cudaSuccess) err = cudaGetLastError();

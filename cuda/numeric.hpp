@@ -268,6 +268,56 @@ GDN_HD double sqrt_c(double x) {
 #endif
 }
 
+// Two builds of the same arithmetic for the gates and norms (the family tables of
+// cuda/runner.cpp pick one per call: params.hpp, GateArithmetic):
+// - BranchFree: the division and square root above, and conditionals as selects, both arms
+//   computed. Straight-line gates and norms, which ptxas interleaves with the first pass over
+//   the state: faster where a launch is one latency chain (B = 1).
+// - Intrinsic: the device's __fdiv_rn / __fsqrt_rn, with their branches to a slow path, and
+//   conditionals as branches that compute only the arm taken (v14's gates, with the
+//   registers and spills of v14's kernels). Fewer instructions and live registers: faster on
+//   some tiles where many blocks share an SM, whose 128-register tiles the branch-free code
+//   made spill (experiments/bv_tile, v15 and v16).
+// Both give IEEE's results on the domains above (the callers stay inside them; for a divisor
+// >= 2^126, where div_c gives 0 and IEEE a subnormal, sigmoid gives 0 in both builds), so the
+// CPU emulation, which takes BranchFree, matches either build bit for bit.
+// select(cond, a, b) takes computed values; choose(cond, fa, fb) takes callables and, in the
+// Intrinsic build, calls only the one it returns.
+struct BranchFree {
+  static constexpr bool kStraightLine = true;
+  template <class T>
+  GDN_HD static T div(T a, T b) { return div_c(a, b); }
+  template <class T>
+  GDN_HD static T sqrt(T x) { return sqrt_c(x); }
+  template <class T>
+  GDN_HD static T select(bool cond, T a, T b) { return select_c(cond, a, b); }
+  template <class A, class B>
+  GDN_HD static auto choose(bool cond, const A& a, const B& b) { return select_c(cond, a(), b()); }
+};
+struct Intrinsic {
+  static constexpr bool kStraightLine = false;
+  GDN_HD static float div(float a, float b) {
+#if defined(__CUDA_ARCH__)
+    return __fdiv_rn(a, b);
+#else
+    return a / b;
+#endif
+  }
+  GDN_HD static double div(double a, double b) { return div_c(a, b); }
+  GDN_HD static float sqrt(float x) {
+#if defined(__CUDA_ARCH__)
+    return __fsqrt_rn(x);
+#else
+    return std::sqrt(x);
+#endif
+  }
+  GDN_HD static double sqrt(double x) { return sqrt_c(x); }
+  template <class T>
+  GDN_HD static T select(bool cond, T a, T b) { return cond ? a : b; }
+  template <class A, class B>
+  GDN_HD static auto choose(bool cond, const A& a, const B& b) { return cond ? a() : b(); }
+};
+
 GDN_HD float rint_c(float x) {
 #if defined(__CUDA_ARCH__)
   return rintf(x);
@@ -369,7 +419,7 @@ GDN_HD T fmax_c(T a, T b) {
 // exp(x): x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split so that n * kLn2Hi is
 // exact), e^r = 1 + r (1 + r q(r)) as two fmas (the last one's rounding dominates), times 2^n applied as two exact power-of-two scalings so
 // that a subnormal result is rounded once. NaN propagates; +-inf give inf and 0.
-template <class T>
+template <class T, class A = BranchFree>
 GDN_HD T exp_c(T x) {
   using K = ExpLogConstants<T>;
   const T xc = fmin_c(fmax_c(x, K::kExpMinArg), K::kExpMaxArg);  // NaN becomes kExpMinArg here
@@ -379,7 +429,7 @@ GDN_HD T exp_c(T x) {
   const int e = static_cast<int>(n);
   const int e1 = e >> 1, e2 = e - e1;
   const T y = fma_c(r, fma_c(r, exp_tail(r, r * r), T(1)), T(1)) * pow2<T>(e1) * pow2<T>(e2);
-  return select_c(x == x, y, x + x);
+  return A::select(x == x, y, x + x);
 }
 
 // log(1 + f) for f = m - 1, m in [sqrt(1/2), sqrt(2)], as f - (f^2/2 - s (f^2/2 + R)) with
@@ -387,8 +437,9 @@ GDN_HD T exp_c(T x) {
 // f is exact and the correction is below f/4, so its roundings are damped. |s| <= 0.1716;
 // truncation of R: s^10 * 2/11 for float, s^20 * 2/21 for double, below 0.01 ulp; R by Estrin
 // in z = s^2. `extra` is added to the correction (the caller's low-order terms).
+template <class A>
 GDN_HD float log1p_reduced(float f, float extra) {
-  const float s = div_c(f, 2.0f + f);
+  const float s = A::div(f, 2.0f + f);
   const float z = s * s, z2 = z * z;
   const float a0 = fma_c(0x1.99999ap-2f, z, 0x1.555556p-1f);  // 2/3 + z 2/5
   const float a1 = fma_c(0x1.c71c72p-3f, z, 0x1.24924ap-2f);  // 2/7 + z 2/9
@@ -396,8 +447,9 @@ GDN_HD float log1p_reduced(float f, float extra) {
   const float hfsq = 0.5f * f * f;
   return f - (hfsq - (s * (hfsq + R) + extra));
 }
+template <class A>
 GDN_HD double log1p_reduced(double f, double extra) {
-  const double s = div_c(f, 2.0 + f);
+  const double s = A::div(f, 2.0 + f);
   const double z = s * s, z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
   const double a0 = fma_c(0x1.999999999999ap-2, z, 0x1.5555555555555p-1);  // 2/3, 2/5
   const double a1 = fma_c(0x1.c71c71c71c71cp-3, z, 0x1.2492492492492p-2);  // 2/7, 2/9
@@ -413,12 +465,12 @@ GDN_HD double log1p_reduced(double f, double extra) {
 // c / w ~ log(1 + y) - log(w); w = m 2^e with m in [sqrt(1/2), sqrt(2)); then
 // log1p(y) = e ln2 + log(1 + (m - 1)) + c / w. Where 1 + y rounds to 1 this gives y itself;
 // NaN and +inf come back as they are.
-template <class T>
+template <class T, class A = BranchFree>
 GDN_HD T log1p_c(T y) {
   using K = ExpLogConstants<T>;
   const T w = T(1) + y;
   const T bb = w - T(1);
-  const T c = div_c((T(1) - (w - bb)) + (y - bb), w);  // TwoSum: exact error of 1 + y
+  const T c = A::div((T(1) - (w - bb)) + (y - bb), w);  // TwoSum: exact error of 1 + y
   int e = 0;
   T m;
   if constexpr (std::is_same_v<T, float>) {
@@ -433,8 +485,8 @@ GDN_HD T log1p_c(T y) {
   const bool high = m > K::kSqrt2;
   m = high ? m * T(0.5) : m;
   const T ef = static_cast<T>(high ? e + 1 : e);
-  const T l = fma_c(ef, K::kLn2Hi, log1p_reduced(m - T(1), fma_c(ef, K::kLn2Lo, c)));
-  return select_c(w == T(1), y, select_c(w - w != T(0), w, l));  // |y| below half an ulp of 1; NaN, +inf
+  const T l = fma_c(ef, K::kLn2Hi, log1p_reduced<A>(m - T(1), fma_c(ef, K::kLn2Lo, c)));
+  return A::select(w == T(1), y, A::select(w - w != T(0), w, l));  // |y| below half an ulp of 1; NaN, +inf
 }
 
 }  // namespace gdn::kernels

@@ -13,6 +13,11 @@ enum class PadMode : int { MinusOne, NonPositive };
 // How the state is rounded to its storage type after every token (in registers, so that a
 // long run on chip matches per-token storage exactly).
 enum class StateRound : int { None, Nearest, Stochastic };
+// Which build of the gates' and norms' arithmetic a launch runs (numeric.hpp: BranchFree or
+// Intrinsic, the same results). Auto: the family's choice for the call where the variant is
+// that choice (gpu::choose_arithmetic), BranchFree otherwise; a launch takes Auto as
+// BranchFree.
+enum class GateArithmetic : int { Auto, BranchFree, Intrinsic };
 
 // floor(x / d) for 0 <= x < 2^31 by a multiply-high, an add and a shift (divide_fast), for
 // the divisions by launch constants that locate a block, with no branch (so that the kernel
@@ -111,6 +116,7 @@ struct RecurrentParams {
   uint64_t seed = 0;        // stochastic rounding
   bool beta_bf16 = false;   // beta rounded to bf16 before use
   bool decay_bf16 = false;  // exp(g) rounded to bf16 before use
+  GateArithmetic arithmetic = GateArithmetic::Auto;  // device only: the emulation is either build
 };
 static_assert(offsetof(RecurrentParams, state_head_stride) + sizeof(int64_t) == 104,
               "the fields read before the state load are the struct's first 104 bytes");

@@ -310,7 +310,7 @@ struct TokenFactors {
 // Norms and q . k: VK over the thread's own rows and the 16 lanes of its column's K group, KV
 // over one warp; one reciprocal per norm, applied to the column sums rather than to every
 // element: k^ . s = rk (k . s), k^ u = k (rk u), q~ . s = rq (q . s).
-template <class Tr>
+template <class Tr, class A>
 __device__ __forceinline__ TokenFactors<typename Tr::ComputeT> token_factors(const RecurrentParams& p,
                                                                              const TokenInputs<Tr>& in,
                                                                              const HeadParams<typename Tr::ComputeT>& hp) {
@@ -328,9 +328,9 @@ __device__ __forceinline__ TokenFactors<typename Tr::ComputeT> token_factors(con
   ssk = butterfly_sum<C, Tr::kNormLanes, 1>(ssk);
   TokenFactors<C> f;
   f.qk = Tr::kOutputFromSums ? butterfly_sum<C, Tr::kNormLanes, 1>(sqk) : C(0);
-  f.rq = norm_factor(p.norm, ssq, static_cast<C>(p.scale));
-  f.rk = norm_factor(p.norm, ssk, C(1));
-  f.gates = token_gates(p.gate_mode, hp.A_log, hp.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
+  f.rq = norm_factor<C, A>(p.norm, ssq, static_cast<C>(p.scale));
+  f.rk = norm_factor<C, A>(p.norm, ssk, C(1));
+  f.gates = token_gates<C, A>(p.gate_mode, hp.A_log, hp.dt_bias, in.gate0, in.gate1, p.beta_bf16, p.decay_bf16);
   return f;
 }
 
@@ -365,8 +365,10 @@ __device__ __forceinline__ Raw<Tr> round_to_state(const typename Tr::ComputeT (&
 // kEarlyStateReads: p.early_state_reads (params.hpp), a template argument so that the
 // ordinary order (inputs, slot, state) has no branch between the input loads and the state
 // loads for the compiler to put the inputs' waits in front of. kPrefetchInputs (with early
-// state reads only): prefetch_token_lines before the wait; launch.cuh picks it.
-template <class Tr, bool kEarlyStateReads, bool kPrefetchInputs>
+// state reads only): prefetch_token_lines before the wait. Arith: how the gates and norms
+// divide and take square roots (numeric.hpp: BranchFree or Intrinsic). launch.cuh picks the
+// build.
+template <class Tr, bool kEarlyStateReads, bool kPrefetchInputs, class Arith>
 __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel(const __grid_constant__ RecurrentParams p) {
   using C = typename Tr::ComputeT;
   using StateT = typename Tr::StateT;
@@ -434,11 +436,11 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   int reduction = 0;
 
   // The first token's factors before the loop, under the state's latency (TokenFactors).
-  TokenFactors<C> factors = token_factors<Tr>(p, in, head_params);
+  TokenFactors<C> factors = token_factors<Tr, Arith>(p, in, head_params);
   for (int t = seq.begin; t < seq.end; ++t) {
     if (t != seq.begin) {
       load_token<Tr>(p, t, h, hv, col0, tk, cg, lane, in);
-      factors = token_factors<Tr>(p, in, head_params);
+      factors = token_factors<Tr, Arith>(p, in, head_params);
     }
     const bool last = t + 1 == seq.end;
     const C rq = factors.rq, rk = factors.rk;

@@ -326,60 +326,71 @@ std::vector<std::string> family_names() {
   return names;
 }
 
-const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms, bool programmatic_launch) {
-  // Each family's fastest variant by how many (sequence, value head) pairs there are per
-  // multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10
-  // and v12; programmatic launches v13 and v14; the last refit, v15, on the grids of the
-  // branch-free gates, whose extra registers spill the KV bf16 BV 32 tile capped at 128).
-  // Few pairs are latency-bound: few state elements per thread (BV 8). Around one to three
-  // pairs per SM, BV 32 tiles, register-capped (-o8) where the cap lets one wave hold the
-  // grid. Many pairs are bound by the bytes in flight per SM: the default register tiles,
-  // and KV bf16 with the whole state of a pair in one block's shared memory (BV 128 over
-  // 128 threads): a KV tile narrower than V reads pieces of every row, and with the slots in
-  // random order that cost 5% more than one contiguous 32 KB read per block. Programmatic
-  // launches read the state under the previous launch and, below 8 pairs per SM, prefetch
-  // the inputs into L2 (launch.cuh), so less latency is left to hide: VK bf16 takes BV 64
-  // from a quarter of a pair per SM, KV bf16 BV 64 below 1.5 pairs, VK fp32 keeps BV 32
-  // capped up to 6 pairs and BV 64 after it, KV fp32 takes BV 16 from 0.09 pairs per SM
-  // (TP=2 B=1) and BV 128 around one to three.
-  struct Band {
-    double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
-    const char* variant;        // the name after "<family>-"
-  };
-  struct Choice {
-    const char* family;
-    Band plain[4];         // in increasing order; the last one holds the rest
-    Band programmatic[4];  // the same for programmatic dependent launches; none: as plain
-  };
-  constexpr double kRest = 1e300;
-  static const Choice kChoices[] = {
-      {"vk-bf16-bf16state",  //
-       {{0.75, "bv8"}, {3.5, "bv32"}, {kRest, "bv16"}},
-       {{0.25, "bv8"}, {kRest, "bv64"}}},
-      {"kv-bf16-bf16state",  //
-       {{0.25, "bv8"}, {1.5, "bv32"}, {3, "bv32-sh"}, {kRest, "bv128-t128-sh"}},
-       {{1.5, "bv64"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
-      {"vk-bf16-fp32state",  //
-       {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}},
-       {{0.2, "bv8"}, {6, "bv32-o8"}, {kRest, "bv64"}}},
-      {"kv-bf16-fp32state",
-       {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}},
-       {{0.09, "bv8"}, {0.75, "bv16"}, {3, "bv128"}, {kRest, "bv64"}}},
-  };
-  auto named = [&](const std::string& name) -> const Variant* {
-    for (const Variant& v : variants())
-      if (v.name == name && c.V % v.bv == 0) return &v;
-    return nullptr;
-  };
+namespace {
+
+// Each family's fastest variant by how many (sequence, value head) pairs there are per
+// multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10
+// and v12; programmatic launches v13 and v14; the last refit, v15, on the grids of the
+// branch-free gates, whose extra registers spill the KV bf16 BV 32 tile capped at 128).
+// Few pairs are latency-bound: few state elements per thread (BV 8). Around one to three
+// pairs per SM, BV 32 tiles, register-capped (-o8) where the cap lets one wave hold the
+// grid. Many pairs are bound by the bytes in flight per SM: the default register tiles,
+// and KV bf16 with the whole state of a pair in one block's shared memory (BV 128 over
+// 128 threads): a KV tile narrower than V reads pieces of every row, and with the slots in
+// random order that cost 5% more than one contiguous 32 KB read per block. Programmatic
+// launches read the state under the previous launch and, below 8 pairs per SM, prefetch
+// the inputs into L2 (launch.cuh), so less latency is left to hide: VK bf16 takes BV 64
+// from a quarter of a pair per SM, KV bf16 BV 64 below 1.5 pairs, VK fp32 keeps BV 32
+// capped up to 6 pairs and BV 64 after it, KV fp32 takes BV 16 from 0.09 pairs per SM
+// (TP=2 B=1) and BV 128 around one to three.
+// Each band also names the build of the gates' and norms' arithmetic (cuda/numeric.hpp);
+// every band here takes the branch-free one, which all kernels were before.
+using kernels::GateArithmetic;
+struct Band {
+  double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
+  const char* variant;        // the name after "<family>-"
+  GateArithmetic arithmetic = GateArithmetic::BranchFree;
+};
+struct FamilyBands {
+  const char* family;
+  Band plain[6];         // in increasing order; the last one holds the rest
+  Band programmatic[6];  // the same for programmatic dependent launches; none: as plain
+};
+constexpr double kRest = 1e300;
+const FamilyBands kFamilyBands[] = {
+    {"vk-bf16-bf16state",  //
+     {{0.75, "bv8"}, {3.5, "bv32"}, {kRest, "bv16"}},
+     {{0.25, "bv8"}, {kRest, "bv64"}}},
+    {"kv-bf16-bf16state",  //
+     {{0.25, "bv8"}, {1.5, "bv32"}, {3, "bv32-sh"}, {kRest, "bv128-t128-sh"}},
+     {{1.5, "bv64"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
+    {"vk-bf16-fp32state",  //
+     {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}},
+     {{0.2, "bv8"}, {6, "bv32-o8"}, {kRest, "bv64"}}},
+    {"kv-bf16-fp32state",
+     {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}},
+     {{0.09, "bv8"}, {0.75, "bv16"}, {3, "bv128"}, {kRest, "bv64"}}},
+};
+
+// The band of the family's table that holds N sequences of this config, or nullptr (a family
+// without a table).
+const Band* band_for(const std::string& family, const Config& c, int64_t N, int sms, bool programmatic_launch) {
   const double pairs = static_cast<double>(N) * c.HV;
-  for (const Choice& ch : kChoices) {
-    if (family != ch.family) continue;
-    const bool own_programmatic = ch.programmatic[0].variant != nullptr;
-    for (const Band& band : programmatic_launch && own_programmatic ? ch.programmatic : ch.plain)
-      if (band.variant != nullptr && pairs < band.below_pairs_per_sm * sms) {
-        if (const Variant* v = named(family + "-" + band.variant)) return v;
-        break;
-      }
+  for (const FamilyBands& fb : kFamilyBands) {
+    if (family != fb.family) continue;
+    const bool own_programmatic = fb.programmatic[0].variant != nullptr;
+    for (const Band& band : programmatic_launch && own_programmatic ? fb.programmatic : fb.plain)
+      if (band.variant != nullptr && pairs < band.below_pairs_per_sm * sms) return &band;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms, bool programmatic_launch) {
+  if (const Band* band = band_for(family, c, N, sms, programmatic_launch)) {
+    for (const Variant& v : variants())
+      if (v.name == family + "-" + band->variant && c.V % v.bv == 0) return &v;
   }
   // Otherwise (a family without a table, a variant not compiled, or V not a multiple of its
   // BV): the largest default register tile up to 32 that divides V.
@@ -392,6 +403,15 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   for (const Variant& v : variants())
     if (v.family == family && !v.tuning && !v.shared_tile && c.V % v.bv == 0 && better(best, v)) best = &v;
   return best;
+}
+
+kernels::GateArithmetic choose_arithmetic(const Variant& v, const Config& c, int64_t N, int sms,
+                                          bool programmatic_launch) {
+  const Band* band = band_for(v.family, c, N, sms, programmatic_launch);
+  const Variant* chosen = choose_variant(v.family, c, N, sms, programmatic_launch);  // the band's, if it divides V
+  const bool banded =
+      band != nullptr && chosen != nullptr && chosen->name == v.name && v.name == v.family + "-" + band->variant;
+  return banded ? band->arithmetic : GateArithmetic::BranchFree;
 }
 
 const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, const KernelOptions& o) {
@@ -494,7 +514,7 @@ Outputs run_emulation(const Variant& v, const Config& c, const Inputs& in, const
 
 Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const KernelOptions& o) {
   check_launchable(v, c, in, o);
-  require_device();
+  const int sms = require_device().sms;
   Staged s = stage(v, c, in, o);
   DeviceBuffer dev[Staged::kSlots];
   void* base[Staged::kSlots];
@@ -513,6 +533,9 @@ Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const Ke
   bind(s, base, cu.get<int32_t>(), idx.get<int32_t>(), acc.get<int32_t>(), o, c.H, c.K);
   s.p.programmatic_launch = o.programmatic_launch;
   s.p.early_state_reads = o.early_state_reads;
+  s.p.arithmetic = o.arithmetic != kernels::GateArithmetic::Auto
+                       ? o.arithmetic
+                       : choose_arithmetic(v, c, in.num_sequences(), sms, o.programmatic_launch);
   const kernels::LaunchFn launch = kernels::find_launch(key_of(build_for(v, o)));
   cudaStream_t stream;
   GDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));

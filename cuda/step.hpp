@@ -19,31 +19,33 @@ struct Gates {
 };
 
 // log1p(exp(x)) as max(x, 0) + log1p(exp(-|x|)): the same function, with exp's argument <= 0
-// so that log1p's is in [0, 1]. The threshold is a select, not a branch.
-template <class C>
+// so that log1p's is in [0, 1]. A: the arithmetic build (numeric.hpp, BranchFree).
+template <class C, class A = BranchFree>
 GDN_HD C softplus(C x) {
-  const C below = fmax_c(x, C(0)) + log1p_c(exp_c(fmin_c(x, -x)));
-  return select_c(x > C(kSoftplusThreshold), x, below);
+  const C below = fmax_c(x, C(0)) + log1p_c<C, A>(exp_c<C, A>(fmin_c(x, -x)));
+  return A::select(x > C(kSoftplusThreshold), x, below);
 }
-// 1 / (1 + exp(-x)). For float, 0 below x = -87.3, where 1 + exp(-x) >= 2^126 (div_c's
-// domain) and IEEE would give a subnormal.
-template <class C>
+// 1 / (1 + exp(-x)). For float, 0 below x = -87.3, where 1 + exp(-x) >= 2^126 (outside
+// div_c's domain) and IEEE would give a subnormal: the same in both arithmetic builds.
+template <class C, class A = BranchFree>
 GDN_HD C sigmoid(C x) {
-  return div_c(C(1), C(1) + exp_c(-x));
+  const C d = C(1) + exp_c<C, A>(-x);
+  if constexpr (std::is_same_v<C, float>) return A::select(d >= 0x1p126f, 0.0f, A::div(1.0f, d));
+  else return A::div(C(1), d);
 }
 
-template <class C>
+template <class C, class A = BranchFree>
 GDN_HD Gates<C> finish_gates(C g, C beta, bool beta_bf16, bool decay_bf16) {
-  C decay = exp_c(g);
+  C decay = exp_c<C, A>(g);
   if (decay_bf16) decay = static_cast<C>(round_bf16(static_cast<float>(decay)));
   if (beta_bf16) beta = static_cast<C>(round_bf16(static_cast<float>(beta)));
   return {decay, beta};
 }
 
 // Raw form (Qwen3-Next / vLLM decode): g = -exp(A_log) softplus(a + dt_bias), beta = sigmoid(b).
-template <class C>
+template <class C, class A = BranchFree>
 GDN_HD C raw_g(C A_log, C dt_bias, C a) {
-  return -exp_c(A_log) * softplus(a + dt_bias);
+  return -exp_c<C, A>(A_log) * softplus<C, A>(a + dt_bias);
 }
 template <class C>
 GDN_HD Gates<C> raw_gates(C A_log, C dt_bias, C a, C b, bool beta_bf16, bool decay_bf16) {
@@ -51,33 +53,43 @@ GDN_HD Gates<C> raw_gates(C A_log, C dt_bias, C a, C b, bool beta_bf16, bool dec
 }
 
 // A token's gates in the form `mode` says: (gate0, gate1) = (a, b) raw, (g, beta) precomputed.
-// Both forms are evaluated and one selected, so that the kernel's gates are straight-line
-// code that ptxas can interleave with the first pass over the state.
-template <class C>
+// The BranchFree build evaluates both forms' g and beta, selects one pair and finishes it:
+// straight-line code that ptxas can interleave with the first pass over the state. The
+// Intrinsic build branches on the form and finishes the gates in each branch (v14's code;
+// with one finish after the branches ptxas kept more registers live, and the register-capped
+// tiles spilled: experiments/bv_tile, v16).
+template <class C, class A = BranchFree>
 GDN_HD Gates<C> token_gates(GateMode mode, C A_log, C dt_bias, C gate0, C gate1, bool beta_bf16, bool decay_bf16) {
   const bool raw = mode == GateMode::Raw;
-  const C g = select_c(raw, raw_g(A_log, dt_bias, gate0), gate0);
-  const C beta = select_c(raw, sigmoid(gate1), gate1);
-  return finish_gates(g, beta, beta_bf16, decay_bf16);
+  if constexpr (A::kStraightLine) {
+    const C g = select_c(raw, raw_g<C, A>(A_log, dt_bias, gate0), gate0);
+    const C beta = select_c(raw, sigmoid<C, A>(gate1), gate1);
+    return finish_gates<C, A>(g, beta, beta_bf16, decay_bf16);
+  } else {
+    return raw ? finish_gates<C, A>(raw_g<C, A>(A_log, dt_bias, gate0), sigmoid<C, A>(gate1), beta_bf16, decay_bf16)
+               : finish_gates<C, A>(gate0, gate1, beta_bf16, decay_bf16);
+  }
 }
 
 // The denominator of q and k normalisation from the sum of squares (L2Eps, FNormalize), by
-// selects rather than branches (token_gates says why). FNormalize takes the square root of
-// max(sum, 2^-100), inside sqrt_c's domain: below it the root is under 1e-12 and the max with
-// 1e-12 gives 1e-12 all the same.
-template <class C>
+// selects rather than branches in the BranchFree build (token_gates says why). FNormalize
+// takes the square root of max(sum, 2^-100), inside sqrt_c's domain: below it the root is
+// under 1e-12 and the max with 1e-12 gives 1e-12 all the same.
+template <class C, class A = BranchFree>
 GDN_HD C norm_denominator(NormMode mode, C sum_squares) {
   const bool eps = mode == NormMode::L2Eps;
-  const C n = sqrt_c(select_c(eps, sum_squares + C(kL2NormEps), fmax_c(sum_squares, C(0x1p-100))));
-  return select_c(eps || n > C(kFNormalizeEps), n, C(kFNormalizeEps));
+  const C n = A::sqrt(A::choose(eps, [&] { return sum_squares + C(kL2NormEps); },
+                                [&] { return fmax_c(sum_squares, C(0x1p-100)); }));
+  return A::select(eps || n > C(kFNormalizeEps), n, C(kFNormalizeEps));
 }
 // numerator / denominator, the factor that normalises (and, for q, scales) each element:
 // one reciprocal per vector instead of a division per element (two roundings per element
 // instead of one, within the error model's allowance for normalisation). NormMode::None
 // leaves the vector as it is: the factor is the numerator (1, or the scale for q).
-template <class C>
+template <class C, class A = BranchFree>
 GDN_HD C norm_factor(NormMode mode, C sum_squares, C numerator) {
-  return select_c(mode == NormMode::None, numerator, div_c(numerator, norm_denominator(mode, sum_squares)));
+  return A::choose(mode == NormMode::None, [&] { return numerator; },
+                   [&] { return A::div(numerator, norm_denominator<C, A>(mode, sum_squares)); });
 }
 
 // The column's update coefficient rk u_j, from k . s_j over the state before the decay:

@@ -5,7 +5,8 @@ targets of ../shared/PERF.md and FLA's best measured figure.
 
 usage: summarize.py BENCH.json [--choices CHOICES.txt]
 
---choices: the output of `gdn kernels --choices` (TP, B, family, variant per line) replaces the
+--choices: the output of `gdn kernels --choices` (TP, B, family, variant, arithmetic build per
+line; the build is not applied: the times are the JSON's) replaces the
 "chosen" flags recorded in the JSON, so that a run's measurements can be read with the tile
 choice of a later build (every variant of the grid is measured in each run).
 """
@@ -46,7 +47,7 @@ def main():
         picks = {}
         with open(sys.argv[sys.argv.index("--choices") + 1]) as f:
             for line in f:
-                tp, batch, family, variant = line.split()
+                tp, batch, family, variant = line.split()[:4]  # a fifth column: the arithmetic build
                 picks[(int(tp), int(batch), family)] = variant
         for r in bench["results"]:
             family = r["variant"].split("-bv")[0]

@@ -32,14 +32,16 @@ __global__ void stochastic_and_random(const uint32_t* x, uint16_t* sr, uint32_t*
   }
 }
 
-template <class T>
+// The functions in arithmetic build A (numeric.hpp); the host's are always BranchFree.
+template <class T, class A>
 __global__ void functions(const T* x, T* out, int64_t n) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i < n) {
-    out[4 * i + 0] = gdn::kernels::exp_c(x[i]);
-    out[4 * i + 1] = gdn::kernels::softplus(x[i]);
-    out[4 * i + 2] = gdn::kernels::sigmoid(x[i]);
-    const gdn::kernels::Gates<T> g = gdn::kernels::raw_gates(T(0.7), T(-3.5), x[i], -x[i], false, false);
+    out[4 * i + 0] = gdn::kernels::exp_c<T, A>(x[i]);
+    out[4 * i + 1] = gdn::kernels::softplus<T, A>(x[i]);
+    out[4 * i + 2] = gdn::kernels::sigmoid<T, A>(x[i]);
+    const gdn::kernels::Gates<T> g =
+        gdn::kernels::token_gates<T, A>(gdn::kernels::GateMode::Raw, T(0.7), T(-3.5), x[i], -x[i], false, false);
     out[4 * i + 3] = g.decay * T(3) + g.beta;
   }
 }
@@ -56,14 +58,14 @@ __global__ void branch_free(const float* a, const float* b, float* out, int64_t 
 constexpr int kThreads = 256;
 unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 
-template <class T>
+template <class T, class A>
 void check_functions_on_device(const char* type_name, T lo, T hi) {
   constexpr int64_t n = 1 << 20;
   std::vector<T> x(n), dev(4 * n);
   for (int64_t i = 0; i < n; ++i) x[i] = lo + (hi - lo) * static_cast<T>(i) / static_cast<T>(n - 1);
   gdn::gpu::DeviceBuffer dx(n * sizeof(T)), dout(4 * n * sizeof(T));
   GDN_CUDA_CHECK(cudaMemcpy(dx.get(), x.data(), dx.bytes(), cudaMemcpyHostToDevice));
-  functions<T><<<blocks_for(n), kThreads>>>(dx.get<T>(), dout.get<T>(), n);
+  functions<T, A><<<blocks_for(n), kThreads>>>(dx.get<T>(), dout.get<T>(), n);
   GDN_CUDA_CHECK(cudaGetLastError());
   GDN_CUDA_CHECK(cudaMemcpy(dev.data(), dout.get(), dout.bytes(), cudaMemcpyDeviceToHost));
   int64_t mismatches = 0;
@@ -141,11 +143,17 @@ TEST_CASE("device stochastic rounding and random16 equal the reference", "[gpu][
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("exp_c, softplus, sigmoid and gates: device equals host bit for bit", "[gpu][numerics]") {
-  check_functions_on_device<float>("float", -110.0f, 110.0f);
-  check_functions_on_device<float>("float near 0", -1e-3f, 1e-3f);
-  check_functions_on_device<double>("double", -750.0, 750.0);
-  check_functions_on_device<double>("double near 0", -1e-6, 1e-6);
+TEST_CASE("exp_c, softplus, sigmoid and gates: device equals host bit for bit, both arithmetic builds",
+          "[gpu][numerics]") {
+  using gdn::kernels::BranchFree;
+  using gdn::kernels::Intrinsic;
+  check_functions_on_device<float, BranchFree>("float", -110.0f, 110.0f);
+  check_functions_on_device<float, BranchFree>("float near 0", -1e-3f, 1e-3f);
+  check_functions_on_device<double, BranchFree>("double", -750.0, 750.0);
+  check_functions_on_device<double, BranchFree>("double near 0", -1e-6, 1e-6);
+  check_functions_on_device<float, Intrinsic>("float, intrinsic build", -110.0f, 110.0f);
+  check_functions_on_device<float, Intrinsic>("float near 0, intrinsic build", -1e-3f, 1e-3f);
+  check_functions_on_device<double, Intrinsic>("double, intrinsic build", -750.0, 750.0);
 }
 
 // The device's branch-free reciprocal, division and square root (numeric.hpp), the same code

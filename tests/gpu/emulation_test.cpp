@@ -386,6 +386,11 @@ TEST_CASE("families choose a compiled variant of their own that divides V, fewer
           CHECK(v->family == f);
           CHECK(V % v->bv == 0);
           CHECK_FALSE(v->stochastic);
+          // The arithmetic build is the band's for the family's choice; any other variant of
+          // the family takes the branch-free one.
+          for (const gpu::Variant& w : gpu::variants())
+            if (w.family == f && &w != v)
+              CHECK(gpu::choose_arithmetic(w, c, N, sms, programmatic) == kernels::GateArithmetic::BranchFree);
         }
     }
     c.V = 128;
@@ -395,6 +400,9 @@ TEST_CASE("families choose a compiled variant of their own that divides V, fewer
       std::printf("%-22s %-12s B=1: %-28s B=1024: %s\n", f.c_str(), programmatic ? "programmatic" : "plain", few.name.c_str(),
                   many.name.c_str());
       CHECK(elements_per_thread(few) <= elements_per_thread(many));
+      // One sequence is one latency chain, where the straight-line gates of the branch-free
+      // build are the faster (cuda/numeric.hpp).
+      CHECK(gpu::choose_arithmetic(few, c, 1, sms, programmatic) == kernels::GateArithmetic::BranchFree);
     }
     // A family asked for stochastic rounding resolves to its "-sr" build where it has one.
     gpu::KernelOptions stochastic;

@@ -31,30 +31,42 @@ void require_device_equals_emulation(const gpu::Variant& v, const KernelCase& kc
   CHECK(s_same);
 }
 
+const char* name(kernels::GateArithmetic a) {
+  return a == kernels::GateArithmetic::BranchFree ? "branch-free" : "intrinsic";
+}
+
 }  // namespace
 
-TEST_CASE("device equals the emulation bit for bit: every variant, every scenario", "[gpu]") {
+// Both arithmetic builds of every variant (cuda/numeric.hpp): the launch picks one by pairs
+// per SM, and these shapes are small, so each is asked for by name.
+TEST_CASE("device equals the emulation bit for bit: every variant, every scenario, both arithmetic builds", "[gpu]") {
   const size_t count = gpu::variants().size();
   const size_t vi = GENERATE_COPY(range(size_t(0), count));
   const auto& all = gpu::variants();
   const Scenario sc = GENERATE(Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen,
                                Scenario::Packed);
+  const kernels::GateArithmetic arithmetic =
+      GENERATE(kernels::GateArithmetic::BranchFree, kernels::GateArithmetic::Intrinsic);
   const gpu::Variant& v = all[vi];
-  const KernelCase kc = make_case(v, sc, seed_for("device-emulation", vi * 8 + static_cast<int>(sc)));
-  require_device_equals_emulation(v, kc, v.name + " " + name(sc));
+  KernelCase kc = make_case(v, sc, seed_for("device-emulation", vi * 8 + static_cast<int>(sc)));
+  kc.options.arithmetic = arithmetic;
+  require_device_equals_emulation(v, kc, v.name + " " + name(sc) + " " + name(arithmetic));
 }
 
 TEST_CASE("sanitizer set: representative variants on small shapes", "[gpu][sanitize]") {
   // Covers: VK and KV, bf16 / fp32 / fp64 state, shared-memory reductions over 4 and 16
   // warps (KV BV 32, KV fp32 BV 128), one-warp blocks (BV 8), tiles in shared memory
-  // (cp.async copies, read back by the thread that copied them), every scenario.
+  // (cp.async copies, read back by the thread that copied them), every scenario, the two
+  // arithmetic builds in turn.
   for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32", "kv-bf16-fp32state-bv128",
                            "vk-bf16-fp32state-bv8", "kv-bf16-bf16state-bv8", "kv-fp64-bv32", "vk-fp32-bv32",
                            "kv-bf16-bf16state-bv32-sr", "kv-bf16-bf16state-bv16", "vk-bf16-bf16state-bv16-sh",
                            "kv-bf16-bf16state-bv128-t128-sh"}) {
     const gpu::Variant& v = by_name(name);
     for (Scenario sc : {Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen, Scenario::Packed}) {
-      const KernelCase kc = make_case(v, sc, seed_for("sanitize", static_cast<uint64_t>(sc)), 1, 2);
+      KernelCase kc = make_case(v, sc, seed_for("sanitize", static_cast<uint64_t>(sc)), 1, 2);
+      kc.options.arithmetic =
+          static_cast<int>(sc) % 2 ? kernels::GateArithmetic::Intrinsic : kernels::GateArithmetic::BranchFree;
       const Outputs dev = gpu::run_device(v, kc.config, kc.inputs, kc.options);
       const Outputs emu = gpu::run_emulation(v, kc.config, kc.inputs, kc.options);
       INFO(v.name << " " << gdn::test::name(sc));
