@@ -328,23 +328,21 @@ std::vector<std::string> family_names() {
 
 namespace {
 
-// Each family's fastest variant by how many (sequence, value head) pairs there are per
-// multiprocessor, from the H100 sweeps in experiments/bv_tile (README.md, v9; KV bf16 v10
-// and v12; programmatic launches v13 and v14; the last refit, v15, on the grids of the
-// branch-free gates, whose extra registers spill the KV bf16 BV 32 tile capped at 128).
-// Few pairs are latency-bound: few state elements per thread (BV 8). Around one to three
-// pairs per SM, BV 32 tiles, register-capped (-o8) where the cap lets one wave hold the
-// grid. Many pairs are bound by the bytes in flight per SM: the default register tiles,
-// and KV bf16 with the whole state of a pair in one block's shared memory (BV 128 over
-// 128 threads): a KV tile narrower than V reads pieces of every row, and with the slots in
-// random order that cost 5% more than one contiguous 32 KB read per block. Programmatic
-// launches read the state under the previous launch and, below 8 pairs per SM, prefetch
-// the inputs into L2 (launch.cuh), so less latency is left to hide: VK bf16 takes BV 64
-// from a quarter of a pair per SM, KV bf16 BV 64 below 1.5 pairs, VK fp32 keeps BV 32
-// capped up to 6 pairs and BV 64 after it, KV fp32 takes BV 16 from 0.09 pairs per SM
-// (TP=2 B=1) and BV 128 around one to three.
-// Each band also names the build of the gates' and norms' arithmetic (cuda/numeric.hpp);
-// every band here takes the branch-free one, which all kernels were before.
+// Each family's fastest variant, and the build of its gate and norm arithmetic
+// (cuda/numeric.hpp), by how many (sequence, value head) pairs there are per multiprocessor:
+// fitted to the H100 grids of experiments/bv_tile v16 (both launch kinds, both builds, every
+// variant; the band edges halfway, geometrically, between the grid's pairs per SM). The
+// tiles follow the pattern of the earlier fits (v9 .. v15): few pairs are latency-bound and
+// take few state elements per thread (BV 8); around one to three pairs per SM, BV 32 tiles
+// register-capped (-o8) where the cap lets one wave hold the grid; many pairs are bound by
+// the bytes in flight per SM: the default register tiles, and KV bf16 with the whole state
+// of a pair in one block's shared memory (BV 128 over 128 threads), whose contiguous 32 KB
+// reads cost 5% less than a narrower tile's pieces of every row with the slots in random
+// order. Programmatic launches read the state under the previous launch and, below 8 pairs
+// per SM, prefetch the inputs (launch.cuh), so less latency is left to hide and wider tiles
+// pay earlier. The branch-free build is the faster at B = 1 (1.07-1.18x with the intrinsic
+// one); from about one pair per SM the intrinsic build, which keeps fewer registers live
+// (v14's code), is up to 4% faster on some tiles and the branch-free one on others.
 using kernels::GateArithmetic;
 struct Band {
   double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
@@ -357,19 +355,29 @@ struct FamilyBands {
   Band programmatic[6];  // the same for programmatic dependent launches; none: as plain
 };
 constexpr double kRest = 1e300;
+constexpr GateArithmetic kIntrinsic = GateArithmetic::Intrinsic;
 const FamilyBands kFamilyBands[] = {
     {"vk-bf16-bf16state",  //
-     {{0.75, "bv8"}, {3.5, "bv32"}, {kRest, "bv16"}},
-     {{0.25, "bv8"}, {kRest, "bv64"}}},
+     {{0.68, "bv8"}, {kRest, "bv64"}},
+     {{0.24, "bv8"}, {1.4, "bv64"}, {kRest, "bv64", kIntrinsic}}},
     {"kv-bf16-bf16state",  //
-     {{0.25, "bv8"}, {1.5, "bv32"}, {3, "bv32-sh"}, {kRest, "bv128-t128-sh"}},
-     {{1.5, "bv64"}, {3, "bv32-o8"}, {kRest, "bv128-t128-sh"}}},
+     {{0.24, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {kRest, "bv128-t128-sh", kIntrinsic}},
+     {{0.085, "bv8"},
+      {0.68, "bv64"},
+      {2.7, "bv32-o8", kIntrinsic},
+      {5.5, "bv128-t128-sh", kIntrinsic},
+      {kRest, "bv128-t128-sh"}}},
     {"vk-bf16-fp32state",  //
-     {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv16"}},
-     {{0.2, "bv8"}, {6, "bv32-o8"}, {kRest, "bv64"}}},
+     {{0.68, "bv8"}, {1.4, "bv32"}, {5.5, "bv32-o8"}, {kRest, "bv16"}},
+     {{0.24, "bv8"}, {0.68, "bv32-o8", kIntrinsic}, {1.4, "bv128"}, {5.5, "bv32-o8"}, {kRest, "bv64", kIntrinsic}}},
     {"kv-bf16-fp32state",
-     {{0.5, "bv8"}, {3, "bv32-o8"}, {kRest, "bv64"}},
-     {{0.09, "bv8"}, {0.75, "bv16"}, {3, "bv128"}, {kRest, "bv64"}}},
+     {{0.68, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {kRest, "bv64"}},
+     {{0.085, "bv8"},
+      {0.24, "bv32"},
+      {0.68, "bv16", kIntrinsic},
+      {1.4, "bv128"},
+      {2.7, "bv32-o8", kIntrinsic},
+      {kRest, "bv64"}}},
 };
 
 // The band of the family's table that holds N sequences of this config, or nullptr (a family
