@@ -207,26 +207,42 @@ struct TokenInputs {
   C gate0, gate1;  // a, b (raw) or g, beta (precomputed)
 };
 
+// Where a token's inputs lie: q and k of the thread's key head, v at the block's columns
+// (token_addresses), and the element index of its gates, a and b or g and beta (gate_index).
+// load_token reads from there and prefetch_token_lines prefetches the same lines.
+template <class Tr>
+struct TokenAddresses {
+  const typename Tr::InputT *q, *k, *v;  // [K], [K], [BV]
+};
+template <class Tr>
+__device__ __forceinline__ TokenAddresses<Tr> token_addresses(const RecurrentParams& p, int t, int h, int hv, int col0) {
+  using InputT = typename Tr::InputT;
+  return {static_cast<const InputT*>(p.q) + t * p.q_token_stride + h * p.q_head_stride,
+          static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride,
+          static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0};
+}
+__device__ __forceinline__ int64_t gate_index(const RecurrentParams& p, int t, int hv) {
+  return t * p.gate_token_stride + hv * p.gate_head_stride;
+}
+
 template <class Tr>
 __device__ __forceinline__ void load_token(const RecurrentParams& p, int t, int h, int hv, int col0, int tk, int cg, int lane,
                                            TokenInputs<Tr>& in) {
   using InputT = typename Tr::InputT;
   using C = typename Tr::ComputeT;
-  const InputT* q = static_cast<const InputT*>(p.q) + t * p.q_token_stride + h * p.q_head_stride;  // [K]
-  const InputT* k = static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride;  // [K]
-  const InputT* v = static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0;  // [BV]
+  const TokenAddresses<Tr> at = token_addresses<Tr>(p, t, h, hv, col0);
 #pragma unroll
   for (int run = 0; run < Tr::kRowRuns; ++run) {
     const int i = Tr::row_of(tk, run * Tr::kRowRun);
-    load_run<InputT, Tr::kRowRun>(q + i, in.q + run * Tr::kRowRun);
-    load_run<InputT, Tr::kRowRun>(k + i, in.k + run * Tr::kRowRun);
+    load_run<InputT, Tr::kRowRun>(at.q + i, in.q + run * Tr::kRowRun);
+    load_run<InputT, Tr::kRowRun>(at.k + i, in.k + run * Tr::kRowRun);
   }
   if constexpr (!Tr::kIsVK) {
-    load_run<InputT, Tr::kNormPerLane>(q + lane * Tr::kNormPerLane, in.qn);
-    load_run<InputT, Tr::kNormPerLane>(k + lane * Tr::kNormPerLane, in.kn);
+    load_run<InputT, Tr::kNormPerLane>(at.q + lane * Tr::kNormPerLane, in.qn);
+    load_run<InputT, Tr::kNormPerLane>(at.k + lane * Tr::kNormPerLane, in.kn);
   }
-  load_run<InputT, Tr::kCols>(v + Tr::col_of(cg, 0), in.v);
-  const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
+  load_run<InputT, Tr::kCols>(at.v + Tr::col_of(cg, 0), in.v);
+  const int64_t gi = gate_index(p, t, hv);
   if (p.gate_mode == GateMode::Raw) {
     in.gate0 = load_as_compute(load_in_order(static_cast<const InputT*>(p.a) + gi));
     in.gate1 = load_as_compute(load_in_order(static_cast<const InputT*>(p.b) + gi));
@@ -256,18 +272,20 @@ __device__ __forceinline__ void prefetch_token_lines(const RecurrentParams& p, i
   constexpr int kLine = 128, kLanesPerInput = 8;
   if (tid >= Tr::kWarpSize) return;
   const int input = tid / kLanesPerInput, line = tid % kLanesPerInput;
-  const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
+  // The addresses in the branch of the lane that prefetches them: taken once before the
+  // branches, they changed the SASS of every prefetching build.
+  const int64_t gi = gate_index(p, t, hv);
   const bool raw = p.gate_mode == GateMode::Raw;
   const char* first;
   int bytes;
   if (input == 0) {
-    first = reinterpret_cast<const char*>(static_cast<const InputT*>(p.q) + t * p.q_token_stride + h * p.q_head_stride);
+    first = reinterpret_cast<const char*>(token_addresses<Tr>(p, t, h, hv, col0).q);
     bytes = Tr::kK * static_cast<int>(sizeof(InputT));
   } else if (input == 1) {
-    first = reinterpret_cast<const char*>(static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride);
+    first = reinterpret_cast<const char*>(token_addresses<Tr>(p, t, h, hv, col0).k);
     bytes = Tr::kK * static_cast<int>(sizeof(InputT));
   } else if (input == 2) {
-    first = reinterpret_cast<const char*>(static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0);
+    first = reinterpret_cast<const char*>(token_addresses<Tr>(p, t, h, hv, col0).v);
     bytes = Tr::kBV * static_cast<int>(sizeof(InputT));
   } else {
     if (line > 1) return;
