@@ -67,9 +67,7 @@ void list_choices(bool programmatic_launch) {
         c.layout = family[0] == 'k' ? Layout::KV : Layout::VK;
         const gpu::Variant& v = gpu::find_variant(family, c, B, sms, launch);
         std::printf("%d %lld %s %s %s\n", tp, static_cast<long long>(B), family, v.name.c_str(),
-                    gpu::choose_arithmetic(v, c, B, sms, programmatic_launch) == kernels::GateArithmetic::Intrinsic
-                        ? "intrinsic"
-                        : "branch-free");
+                    kernels::to_string(gpu::choose_arithmetic(v, c, B, sms, programmatic_launch)));
       }
 }
 
@@ -174,16 +172,16 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"random", "sequential"}));
   auto arithmetic = std::make_shared<std::string>("auto");
   bench->add_option("--arithmetic", *arithmetic,
-                    "the build of the gates' and norms' arithmetic: auto (by pairs per SM, as in use), branch-free "
-                    "or intrinsic (the same results; for comparing their speed)")
+                    "the build of the gates' and norms' arithmetic: auto (the family table's for its choice, "
+                    "branch-free for the other variants), branch-free or intrinsic (the same results; for comparing "
+                    "their speed)")
       ->check(CLI::IsMember({"auto", "branch-free", "intrinsic"}));
   bench->callback([ba, launch_mode, slot_order, arithmetic, &exit_code] {
     ba->programmatic = *launch_mode != "plain";
     ba->late_state_reads = *launch_mode == "programmatic-late";
     ba->sequential_slots = *slot_order == "sequential";
-    ba->arithmetic = *arithmetic == "branch-free" ? kernels::GateArithmetic::BranchFree
-                     : *arithmetic == "intrinsic" ? kernels::GateArithmetic::Intrinsic
-                                                  : kernels::GateArithmetic::Auto;
+    for (auto a : {kernels::GateArithmetic::Auto, kernels::GateArithmetic::BranchFree, kernels::GateArithmetic::Intrinsic})
+      if (*arithmetic == kernels::to_string(a)) ba->arithmetic = a;
     ba->version = GDN_VERSION;
     if (ba->revision.empty()) ba->revision = GDN_VERSION;
     exit_code = gpu::run_bench(*ba);

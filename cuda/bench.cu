@@ -437,12 +437,6 @@ void append_array(std::string& out, const char* name, const std::vector<T>& item
   out += "  ]";
 }
 
-const char* arithmetic_name(kernels::GateArithmetic a) {
-  return a == kernels::GateArithmetic::BranchFree  ? "branch-free"
-         : a == kernels::GateArithmetic::Intrinsic ? "intrinsic"
-                                                   : "auto";
-}
-
 // The launch mode as gdn bench --launch names it.
 const char* launch_name(const BenchOptions& opt) {
   return !opt.programmatic ? "plain" : opt.late_state_reads ? "programmatic-late" : "programmatic";
@@ -458,7 +452,7 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
   appendf(j, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
           copy_gbps, copy_gbps_end, opt.replays, launch_name(opt));
   appendf(j, "  \"slots\": \"%s\",\n  \"arithmetic\": \"%s\",\n", opt.sequential_slots ? "sequential" : "random",
-          arithmetic_name(opt.arithmetic));
+          kernels::to_string(opt.arithmetic));
   append_array(j, "floors", floor_rows, [&](const FloorRow& r) {
     appendf(j,
             "{\"tp\": %d, \"batch\": %lld, \"layout\": \"%s\", \"state\": \"%s\", \"empty_us\": %.3f, "
@@ -479,7 +473,7 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
             r.tp, r.H, r.HV, kK, kV, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(),
             r.variant.c_str(), r.bv, r.threads, r.chosen ? "true" : "false", r.ok ? "true" : "false", r.o_err,
             r.s_err, r.us, r.us_min, r.us_max, r.bytes, r.gbps, r.pct, r.sets, r.launches,
-            arithmetic_name(r.arithmetic));
+            kernels::to_string(r.arithmetic));
   });
   j += "\n}\n";
   write_file_atomically(opt.json_path, j);
@@ -502,7 +496,8 @@ int run_bench(const BenchOptions& opt) {
               !opt.programmatic        ? "plain"
               : opt.late_state_reads ? "programmatic dependent (state read after the previous launch ends)"
                                      : "programmatic dependent (state read before the previous launch ends)",
-              opt.sequential_slots ? "in sequence order" : "a random permutation", arithmetic_name(opt.arithmetic));
+              opt.sequential_slots ? "in sequence order" : "a random permutation",
+              kernels::to_string(opt.arithmetic));
   std::vector<Row> rows;
   std::vector<FloorRow> floor_rows;
   int status = 0;

@@ -18,6 +18,10 @@ enum class StateRound : int { None, Nearest, Stochastic };
 // that choice (gpu::choose_arithmetic), BranchFree otherwise; a launch takes Auto as
 // BranchFree.
 enum class GateArithmetic : int { Auto, BranchFree, Intrinsic };
+// Its name in gdn's options and outputs: auto, branch-free, intrinsic.
+inline const char* to_string(GateArithmetic a) {
+  return a == GateArithmetic::BranchFree ? "branch-free" : a == GateArithmetic::Intrinsic ? "intrinsic" : "auto";
+}
 
 // floor(x / d) for 0 <= x < 2^31 by a multiply-high, an add and a shift (divide_fast), for
 // the divisions by launch constants that locate a block, with no branch (so that the kernel
