@@ -31,14 +31,10 @@ void require_device_equals_emulation(const gpu::Variant& v, const KernelCase& kc
   CHECK(s_same);
 }
 
-const char* name(kernels::GateArithmetic a) {
-  return a == kernels::GateArithmetic::BranchFree ? "branch-free" : "intrinsic";
-}
-
 }  // namespace
 
-// Both arithmetic builds of every variant (cuda/numeric.hpp): the launch picks one by pairs
-// per SM, and these shapes are small, so each is asked for by name.
+// Both arithmetic builds of every variant (cuda/numeric.hpp): the family tables pick one per
+// band, so each is asked for by name here.
 TEST_CASE("device equals the emulation bit for bit: every variant, every scenario, both arithmetic builds", "[gpu]") {
   const size_t count = gpu::variants().size();
   const size_t vi = GENERATE_COPY(range(size_t(0), count));
@@ -50,7 +46,7 @@ TEST_CASE("device equals the emulation bit for bit: every variant, every scenari
   const gpu::Variant& v = all[vi];
   KernelCase kc = make_case(v, sc, seed_for("device-emulation", vi * 8 + static_cast<int>(sc)));
   kc.options.arithmetic = arithmetic;
-  require_device_equals_emulation(v, kc, v.name + " " + name(sc) + " " + name(arithmetic));
+  require_device_equals_emulation(v, kc, v.name + " " + name(sc) + " " + kernels::to_string(arithmetic));
 }
 
 TEST_CASE("sanitizer set: representative variants on small shapes", "[gpu][sanitize]") {
