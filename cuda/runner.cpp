@@ -415,11 +415,10 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
 
 kernels::GateArithmetic choose_arithmetic(const Variant& v, const Config& c, int64_t N, int sms,
                                           bool programmatic_launch) {
+  // v is the family's choice when it is the band's variant and divides V (choose_variant).
   const Band* band = band_for(v.family, c, N, sms, programmatic_launch);
-  const Variant* chosen = choose_variant(v.family, c, N, sms, programmatic_launch);  // the band's, if it divides V
-  const bool banded =
-      band != nullptr && chosen != nullptr && chosen->name == v.name && v.name == v.family + "-" + band->variant;
-  return banded ? band->arithmetic : GateArithmetic::BranchFree;
+  const bool chosen = band != nullptr && v.name == v.family + "-" + band->variant && c.V % v.bv == 0;
+  return chosen ? band->arithmetic : GateArithmetic::BranchFree;
 }
 
 const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, const KernelOptions& o) {
