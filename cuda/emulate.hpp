@@ -109,7 +109,7 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
       kr[i] = load_as_compute(kt_in[i]);
       qr[i] = load_as_compute(qt_in[i]);
     }
-    const int64_t gi = t * p.gate_token_stride + hv * p.gate_head_stride;
+    const int64_t gi = gate_index(p, t, hv);
     const bool raw = p.gate_mode == GateMode::Raw;
     const Gates<C> gates = token_gates(
         p.gate_mode, raw ? static_cast<const C*>(p.A_log)[hv] : C(0), raw ? static_cast<const C*>(p.dt_bias)[hv] : C(0),

@@ -208,8 +208,8 @@ struct TokenInputs {
 };
 
 // Where a token's inputs lie: q and k of the thread's key head, v at the block's columns
-// (token_addresses), and the element index of its gates, a and b or g and beta (gate_index).
-// load_token reads from there and prefetch_token_lines prefetches the same lines.
+// (token_addresses), and the element index of its gates (gate_index, step.hpp). load_token
+// reads from there and prefetch_token_lines prefetches the same lines.
 template <class Tr>
 struct TokenAddresses {
   const typename Tr::InputT *q, *k, *v;  // [K], [K], [BV]
@@ -220,9 +220,6 @@ __device__ __forceinline__ TokenAddresses<Tr> token_addresses(const RecurrentPar
   return {static_cast<const InputT*>(p.q) + t * p.q_token_stride + h * p.q_head_stride,
           static_cast<const InputT*>(p.k) + t * p.k_token_stride + h * p.k_head_stride,
           static_cast<const InputT*>(p.v) + t * p.v_token_stride + hv * p.v_head_stride + col0};
-}
-__device__ __forceinline__ int64_t gate_index(const RecurrentParams& p, int t, int hv) {
-  return t * p.gate_token_stride + hv * p.gate_head_stride;
 }
 
 template <class Tr>

@@ -121,6 +121,11 @@ GDN_HD uint32_t divide_fast(uint32_t x, const FastDivisor& f) {
   return (high + x) >> f.shift;
 }
 
+// Element index of token t's gates for value head hv: a and b (raw) or g and beta.
+GDN_HD int64_t gate_index(const RecurrentParams& p, int t, int hv) {
+  return t * p.gate_token_stride + hv * p.gate_head_stride;
+}
+
 GDN_HD bool is_pad(PadMode mode, int32_t index) { return mode == PadMode::MinusOne ? index == -1 : index <= 0; }
 
 // Element counter of stochastic rounding, as reference/recurrent.hpp defines it.
