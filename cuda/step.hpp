@@ -47,10 +47,6 @@ template <class C, class A = BranchFree>
 GDN_HD C raw_g(C A_log, C dt_bias, C a) {
   return -exp_c<C, A>(A_log) * softplus<C, A>(a + dt_bias);
 }
-template <class C>
-GDN_HD Gates<C> raw_gates(C A_log, C dt_bias, C a, C b, bool beta_bf16, bool decay_bf16) {
-  return finish_gates(raw_g(A_log, dt_bias, a), sigmoid(b), beta_bf16, decay_bf16);
-}
 
 // A token's gates in the form `mode` says: (gate0, gate1) = (a, b) raw, (g, beta) precomputed.
 // The BranchFree build evaluates both forms' g and beta, selects one pair and finishes it:

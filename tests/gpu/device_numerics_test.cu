@@ -72,7 +72,8 @@ void check_functions_on_device(const char* type_name, T lo, T hi) {
   for (int64_t i = 0; i < n; ++i) {
     const T host[4] = {gdn::kernels::exp_c(x[i]), gdn::kernels::softplus(x[i]), gdn::kernels::sigmoid(x[i]),
                        [&] {
-                         const auto g = gdn::kernels::raw_gates(T(0.7), T(-3.5), x[i], -x[i], false, false);
+                         const auto g = gdn::kernels::token_gates(gdn::kernels::GateMode::Raw, T(0.7), T(-3.5), x[i],
+                                                                  -x[i], false, false);
                          return g.decay * T(3) + g.beta;
                        }()};
     for (int f = 0; f < 4; ++f)
