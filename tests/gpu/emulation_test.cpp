@@ -198,7 +198,10 @@ TEST_CASE("an output that is all cancellation stays within the error model, ever
   // it) fails it by 49x the bound, where the random scenarios above exceed theirs by 2-7x.
   // What it does not: the bound stays 100x above the error here even without the output
   // term's before-update magnitude (the state's k . s' term carries it), so it does not
-  // prove that term necessary.
+  // prove that term necessary. The simulator's error is reported, not required: what is
+  // left of a complete cancellation depends on the order of the sums, and the kernels' KV
+  // reductions leave 2-3x the simulator's here, up to 4.5x with some inputs (the KV fp32 BV
+  // 64 reduction, in the inputs of its K-split twin), 0.005 of the bound.
   const size_t count = gpu::variants().size();
   const size_t vi = GENERATE_COPY(range(size_t(0), count));
   const gpu::Variant& v = gpu::variants()[vi];
@@ -253,7 +256,8 @@ TEST_CASE("an output that is all cancellation stays within the error model, ever
   INFO(v.name << ": |o| <= " << largest_o << ", the cancelling terms up to " << largest_term);
   REQUIRE(largest_o < 0.01 * largest_term);  // the case is what it claims to be
   const Outputs out = gpu::run_emulation(v, c, in, opt);
-  require_within_error_model(c, in, gpu::precision_of(v, opt), out, v.name + " cancellation (emulation)");
+  require_within_error_model(c, in, gpu::precision_of(v, opt), out, v.name + " cancellation (emulation)",
+                             SimulatorBaseline::ReportedOnly);
 }
 
 TEST_CASE("emulated precision options stay within their error model", "[emulation]") {

@@ -141,13 +141,19 @@ inline double max_diff_nan_inf(const Tensor& a, const Tensor& b) {
   return m;
 }
 
+// Whether require_within_error_model also holds the kernel to 4x the simulator's largest
+// error, or only reports it: a case built to cancel completely leaves errors that depend on
+// the order of the sums (the bound covers every order, the simulator's error is one of them).
+enum class SimulatorBaseline { Required, ReportedOnly };
+
 // The kernel's outputs against the float64 oracle: every element within kSafetyFactor times
 // the error model's bound for the precision the kernel claims (untouched slots: bound 0, so
 // bit for bit), and, as a second baseline, no more than 4x the largest error of the
 // simulator of the same precision (flash-attention's same-precision reference; skipped for
 // float64, whose simulator is the oracle itself).
 inline void require_within_error_model(const Config& c, const Inputs& in, const PrecisionSpec& spec, const Outputs& out,
-                                       const std::string& what) {
+                                       const std::string& what,
+                                       SimulatorBaseline baseline = SimulatorBaseline::Required) {
   const Outputs ref = reference(c, in);
   ErrorModelOptions eo;
   eo.precision = spec;
@@ -164,8 +170,10 @@ inline void require_within_error_model(const Config& c, const Inputs& in, const 
     std::printf("  simulator: o %.3g state %.3g", so, ss);
     INFO("max |d|: kernel o " << eo_abs << " state " << es_abs << "; simulator o " << so << " state " << ss);
     constexpr double kBaselineFactor = 4.0;
-    CHECK(eo_abs <= kBaselineFactor * so);
-    CHECK(es_abs <= kBaselineFactor * ss);
+    if (baseline == SimulatorBaseline::Required) {
+      CHECK(eo_abs <= kBaselineFactor * so);
+      CHECK(es_abs <= kBaselineFactor * ss);
+    }
   }
   std::printf("\n");
 }
