@@ -15,7 +15,8 @@ namespace gdn::gpu {
 
 // One compiled instantiation. Its name is "<layout>-<profile>-bv<BV>", e.g.
 // "vk-bf16-bf16state-bv32", with "-t<threads>" and "-o<min blocks>" appended for a launch
-// shape other than the default (tuning candidates) and "-sr" for the stochastic-rounding
+// shape other than the default (tuning candidates), "-sh" for a tile in shared memory,
+// "-ks<n>" for a K split over clusters of n blocks and "-sr" for the stochastic-rounding
 // build of a tile; the family "<layout>-<profile>" picks a variant per call
 // (choose_variant). Runs with KernelOptions::stochastic_rounding use the "-sr" twin of the variant.
 struct Variant {
@@ -31,6 +32,7 @@ struct Variant {
   int K = 128;
   bool stochastic = false;  // the bf16 stochastic-rounding build ("-sr"), used for --stochastic-rounding
   bool shared_tile = false;  // the tile in shared memory between passes ("-sh", cuda/state_tile.cuh)
+  int split_k = 1;           // KV: the tile's K rows over a cluster of this many blocks ("-ks<n>", sm_90+)
   bool tuning = false;      // a launch shape other than its tile's default, or the "-sr" build
 };
 
@@ -103,6 +105,8 @@ struct DeviceInfo {
 };
 // The current GPU; throws std::runtime_error when there is none or it is older than sm_80.
 DeviceInfo require_device();
+// Whether that GPU can run the variant: a K split ("-ks") needs thread block clusters (sm_90+).
+bool runs_on(const Variant& variant, const DeviceInfo& device);
 bool device_available();
 
 }  // namespace gdn::gpu

@@ -53,12 +53,12 @@ Floors measure_floors(const FloorSetup& s, cudaStream_t stream) {
     throw std::runtime_error("bench floors: a state head of " + std::to_string(s.head_bytes) + " bytes is not 32 or 64 KB");
   Floors f;
   f.launch = time_graph(s.launches, s.replays, stream, [&](int64_t, cudaStream_t st) {
-    check_launch(kernels::launch_kernel(empty_kernel, dim3(s.blocks), dim3(s.threads), st, s.programmatic));
+    check_launch(kernels::launch_kernel(empty_kernel, dim3(s.blocks), dim3(s.threads), 1, st, s.programmatic));
   });
   const unsigned blocks = static_cast<unsigned>(s.batch * s.HV);
   f.state_round_trip = time_graph(s.launches, s.replays, stream, [&](int64_t i, cudaStream_t st) {
     const int32_t* indices = s.indices + (i % s.sets) * s.batch;
-    check_launch(kernels::launch_kernel(round_trip, dim3(blocks), dim3(kRoundTripThreads), st, s.programmatic, indices,
+    check_launch(kernels::launch_kernel(round_trip, dim3(blocks), dim3(kRoundTripThreads), 1, st, s.programmatic, indices,
                                         static_cast<uint4*>(s.pool), s.HV, 0u));
   });
   return f;

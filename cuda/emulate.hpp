@@ -28,12 +28,13 @@ C butterfly_sum_emulated(C (&v)[L]) {
 
 // The K reduction of one column as the kernel performs it: an fma chain over each thread's
 // rows of a[i] * b[i] (the thread at position tk along K holds rows row_of(tk, r)), a
-// butterfly over the lanes of each warp, then the warps in order.
+// butterfly over the lanes of each warp, then the warps in order (with a K split, the warps
+// of the cluster's blocks, block by block).
 template <class Tr>
 typename Tr::ComputeT reduce_over_k_emulated(const typename Tr::ComputeT* a, const typename Tr::ComputeT* b) {
   using C = typename Tr::ComputeT;
   C total = C(0);
-  for (int w = 0; w < Tr::kWarpsK; ++w) {
+  for (int w = 0; w < Tr::kClusterWarpsK; ++w) {
     C lanes[Tr::kLanesK];
     for (int l = 0; l < Tr::kLanesK; ++l) {
       const int tk = w * Tr::kLanesK + l;

@@ -33,20 +33,32 @@ __device__ __forceinline__ void wait_then_allow_next_grid() {
 }
 
 // Launches kernel<<<grid, block, 0, stream>>>(args...), as a programmatic dependent launch
-// when `programmatic`.
+// when `programmatic`, in clusters of `cluster` consecutive blocks along x when it is above 1
+// (sm_90+: cluster.cuh).
 template <class... KernelArgs, class... Args>
-cudaError_t launch_kernel(void (*kernel)(KernelArgs...), dim3 grid, dim3 block, cudaStream_t stream, bool programmatic,
-                          Args&&... args) {
+cudaError_t launch_kernel(void (*kernel)(KernelArgs...), dim3 grid, dim3 block, unsigned cluster, cudaStream_t stream,
+                          bool programmatic, Args&&... args) {
   cudaLaunchConfig_t config{};
   config.gridDim = grid;
   config.blockDim = block;
   config.dynamicSmemBytes = 0;
   config.stream = stream;
-  cudaLaunchAttribute attribute{};
-  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attribute.val.programmaticStreamSerializationAllowed = 1;
-  config.attrs = &attribute;
-  config.numAttrs = programmatic ? 1 : 0;
+  cudaLaunchAttribute attributes[2]{};
+  unsigned n = 0;
+  if (programmatic) {
+    attributes[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attributes[n].val.programmaticStreamSerializationAllowed = 1;
+    ++n;
+  }
+  if (cluster > 1) {
+    attributes[n].id = cudaLaunchAttributeClusterDimension;
+    attributes[n].val.clusterDim.x = cluster;
+    attributes[n].val.clusterDim.y = 1;
+    attributes[n].val.clusterDim.z = 1;
+    ++n;
+  }
+  config.attrs = attributes;
+  config.numAttrs = n;
   return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
 }
 

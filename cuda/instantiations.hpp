@@ -1,5 +1,6 @@
 // Every compiled variant of the recurrent kernel, in one place (STYLE.md: instantiations
-// listed in one place). X(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile):
+// listed in one place). X(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic,
+// kSharedTile, kSplitK):
 //   group       the source file that compiles it (recurrent_<group>.cu), so the build spreads
 //               over cores;
 //   kThreads    the default shape gives each thread 64 state elements (K * BV / 64 threads,
@@ -20,6 +21,9 @@
 //               (a pair's whole 32 KB state, one contiguous read per block: v12); the VK
 //               shared tiles are measured, not chosen; with an fp32 state it measured 8%
 //               slower than registers (v5).
+//   kSplitK     KV: a tile's K rows over a cluster of kSplitK blocks (sm_90+), each reading
+//               K / kSplitK whole rows, the sums over K exchanged through distributed shared
+//               memory (kernel_traits.hpp); the default shape counts the block's rows.
 // The measurements behind these choices: experiments/bv_tile/README.md.
 // bf16 and fp32 state with bf16 inputs (the serving profiles) come in every BV tile, so that
 // the BV sweep of the seed PRs can be reproduced, plus tuning candidates (another register
@@ -28,40 +32,43 @@
 // emulation and to every test that sweeps the variants.
 #pragma once
 
-#define GDN_RECURRENT_INSTANTIATIONS(X)                      \
-  X(vk_bf16, true, bf16, bf16, 8, 32, 16, false, false)      \
-  X(vk_bf16, true, bf16, bf16, 16, 32, 16, false, false)     \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 8, false, false)      \
-  X(vk_bf16, true, bf16, bf16, 64, 128, 4, false, false)     \
-  X(vk_bf16, true, bf16, bf16, 128, 256, 2, false, false)    \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 1, false, false)      \
-  X(vk_bf16, true, bf16, bf16, 32, 128, 6, false, false)     \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 6, true, false)       \
-  X(vk_bf16, true, bf16, bf16, 16, 32, 32, false, true)       \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 16, false, true)       \
-  X(kv_bf16, false, bf16, bf16, 8, 32, 12, false, false)     \
-  X(kv_bf16, false, bf16, bf16, 16, 32, 12, false, false)    \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 6, false, false)     \
-  X(kv_bf16, false, bf16, bf16, 64, 128, 3, false, false)    \
-  X(kv_bf16, false, bf16, bf16, 128, 256, 1, false, false)   \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 8, false, false)     \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 6, true, false)      \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 10, false, true)      \
-  X(kv_bf16, false, bf16, bf16, 64, 128, 5, false, true)     \
-  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true)    \
-  X(vk_fp32, true, float, bf16, 8, 32, 1, false, false)      \
-  X(vk_fp32, true, float, bf16, 16, 32, 1, false, false)     \
-  X(vk_fp32, true, float, bf16, 32, 64, 1, false, false)     \
-  X(vk_fp32, true, float, bf16, 64, 128, 1, false, false)    \
-  X(vk_fp32, true, float, bf16, 128, 256, 1, false, false)   \
-  X(vk_fp32, true, float, bf16, 32, 64, 8, false, false)     \
-  X(vk_fp32, true, float, float, 32, 64, 1, false, false)    \
-  X(kv_fp32, false, float, bf16, 8, 32, 12, false, false)    \
-  X(kv_fp32, false, float, bf16, 16, 32, 12, false, false)   \
-  X(kv_fp32, false, float, bf16, 32, 64, 6, false, false)    \
-  X(kv_fp32, false, float, bf16, 64, 128, 3, false, false)   \
-  X(kv_fp32, false, float, bf16, 128, 256, 1, false, false)  \
-  X(kv_fp32, false, float, bf16, 32, 64, 8, false, false)    \
-  X(kv_fp32, false, float, float, 32, 64, 6, false, false)   \
-  X(fp64, true, double, double, 32, 128, 1, false, false)    \
-  X(fp64, false, double, double, 32, 128, 1, false, false)
+#define GDN_RECURRENT_INSTANTIATIONS(X)                        \
+  X(vk_bf16, true, bf16, bf16, 8, 32, 16, false, false, 1)     \
+  X(vk_bf16, true, bf16, bf16, 16, 32, 16, false, false, 1)    \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 8, false, false, 1)     \
+  X(vk_bf16, true, bf16, bf16, 64, 128, 4, false, false, 1)    \
+  X(vk_bf16, true, bf16, bf16, 128, 256, 2, false, false, 1)   \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 1, false, false, 1)     \
+  X(vk_bf16, true, bf16, bf16, 32, 128, 6, false, false, 1)    \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 6, true, false, 1)      \
+  X(vk_bf16, true, bf16, bf16, 16, 32, 32, false, true, 1)     \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 16, false, true, 1)     \
+  X(kv_bf16, false, bf16, bf16, 8, 32, 12, false, false, 1)    \
+  X(kv_bf16, false, bf16, bf16, 16, 32, 12, false, false, 1)   \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 6, false, false, 1)    \
+  X(kv_bf16, false, bf16, bf16, 64, 128, 3, false, false, 1)   \
+  X(kv_bf16, false, bf16, bf16, 128, 256, 1, false, false, 1)  \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 8, false, false, 1)    \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 6, true, false, 1)     \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 10, false, true, 1)    \
+  X(kv_bf16, false, bf16, bf16, 64, 128, 5, false, true, 1)    \
+  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true, 1)   \
+  X(kv_bf16, false, bf16, bf16, 64, 64, 6, false, false, 2)    \
+  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true, 2)   \
+  X(vk_fp32, true, float, bf16, 8, 32, 1, false, false, 1)     \
+  X(vk_fp32, true, float, bf16, 16, 32, 1, false, false, 1)    \
+  X(vk_fp32, true, float, bf16, 32, 64, 1, false, false, 1)    \
+  X(vk_fp32, true, float, bf16, 64, 128, 1, false, false, 1)   \
+  X(vk_fp32, true, float, bf16, 128, 256, 1, false, false, 1)  \
+  X(vk_fp32, true, float, bf16, 32, 64, 8, false, false, 1)    \
+  X(vk_fp32, true, float, float, 32, 64, 1, false, false, 1)   \
+  X(kv_fp32, false, float, bf16, 8, 32, 12, false, false, 1)   \
+  X(kv_fp32, false, float, bf16, 16, 32, 12, false, false, 1)  \
+  X(kv_fp32, false, float, bf16, 32, 64, 6, false, false, 1)   \
+  X(kv_fp32, false, float, bf16, 64, 128, 3, false, false, 1)  \
+  X(kv_fp32, false, float, bf16, 128, 256, 1, false, false, 1) \
+  X(kv_fp32, false, float, bf16, 32, 64, 8, false, false, 1)   \
+  X(kv_fp32, false, float, bf16, 64, 64, 6, false, false, 2)   \
+  X(kv_fp32, false, float, float, 32, 64, 6, false, false, 1)  \
+  X(fp64, true, double, double, 32, 128, 1, false, false, 1)   \
+  X(fp64, false, double, double, 32, 128, 1, false, false, 1)

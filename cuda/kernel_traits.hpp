@@ -25,7 +25,7 @@
 namespace gdn::kernels {
 
 template <class StateT_, class InputT_, bool kIsVK_, int kBV_, int kThreads_, int kMinBlocks_ = 1,
-          bool kStochastic_ = false, bool kSharedTile_ = false, int kK_ = 128, int kVecBytes_ = 16>
+          bool kStochastic_ = false, bool kSharedTile_ = false, int kSplitK_ = 1, int kK_ = 128, int kVecBytes_ = 16>
 struct RecurrentTraits {
   using StateT = StateT_;
   using InputT = InputT_;
@@ -41,6 +41,13 @@ struct RecurrentTraits {
   // Where the tile lives between the passes of a token: shared memory (state_tile.cuh,
   // SharedTile) or registers.
   static constexpr bool kSharedTile = kSharedTile_;
+  // KV only: the K rows of a tile split over a cluster of kSplitK blocks (sm_90+), each
+  // holding K / kSplitK whole rows, so that a block reads one contiguous run of rows (BV 128:
+  // a 256-byte bf16 row each) however many blocks share a pair. The sums over K cross the
+  // cluster through distributed shared memory (recurrent_kernel.cuh, sum_cluster_warps), in the
+  // order of a block with kSplitK times the warps along K: the thread map below numbers the
+  // positions along K over the whole cluster.
+  static constexpr int kSplitK = kSplitK_;
   // Where a token's output comes from: the sums over the state before its update, beside
   // k . s (step.hpp, output_from_sums: one reduction over K per token, the output before the
   // update pass), or a second pass and reduction over the updated state (o = q~ . s_t as
@@ -48,7 +55,9 @@ struct RecurrentTraits {
   // H100 (experiments/bv_tile, v10 -> v11): VK bf16 B=8 4.68 -> 4.14 us; KV bf16 B=8 3.68 ->
   // 4.15; VK fp32 no faster, and its uncapped tiles took 164 -> 189 registers (12 -> 10
   // resident warps), slower with programmatic launches.
-  static constexpr bool kOutputFromSums = kIsVK && sizeof(StateT_) == 2;
+  // A K split takes the first too: one exchange between the cluster's blocks per token
+  // instead of two.
+  static constexpr bool kOutputFromSums = (kIsVK && sizeof(StateT_) == 2) || kSplitK_ > 1;
   static constexpr int kK = kK_;
   static constexpr int kVecBytes = kVecBytes_;
   static constexpr int kWarpSize = 32;
@@ -71,15 +80,19 @@ struct RecurrentTraits {
 
   // ---- KV ----
   static constexpr int kLanesVKV = kBV / kVec < 1 ? 1 : kBV / kVec;
-  static constexpr int kThreadsKKV = kThreads / kLanesVKV;
+  static constexpr int kThreadsKKV = kThreads / kLanesVKV;  // in one block
+  static constexpr int kKBlock = kK / kSplitK;                 // the rows of one block
 
   // ---- the map, per layout ----
   static constexpr int kVecsK = kIsVK ? kElemsKVK / kVec : 1;          // vectors along K per column (VK)
   static constexpr int kLanesK = kIsVK ? kLanesKVK : kWarpSize / kLanesVKV;  // lanes sharing a column in a warp
   static constexpr int kLaneStrideK = kIsVK ? 1 : kLanesVKV;           // lane distance between them
-  static constexpr int kWarpsK = kIsVK ? 1 : kWarps;                   // warps sharing a column
-  static constexpr int kThreadsK = kLanesK * kWarpsK;                  // threads sharing a column
-  static constexpr int kRows = kIsVK ? kElemsKVK : kK / kThreadsKKV;   // K elements per thread
+  static constexpr int kWarpsK = kIsVK ? 1 : kWarps;                   // warps of a block sharing a column
+  static constexpr int kThreadsK = kLanesK * kWarpsK;                  // threads of a block sharing a column
+  static constexpr int kClusterWarpsK = kWarpsK * kSplitK;             // warps of the cluster sharing a column
+  // The sums over K stay within a warp (reduce_scatter) only without a second warp or block.
+  static constexpr bool kReduceInWarp = kClusterWarpsK == 1;
+  static constexpr int kRows = kIsVK ? kElemsKVK : kKBlock / kThreadsKKV;  // K elements per thread
   static constexpr int kCols = kIsVK ? kBV / (kColGroupsVK > 0 ? kColGroupsVK : 1) : kVec;  // columns per thread
   // Norm reduction: kNormLanes lanes (lane distance 1), kNormPerLane elements each.
   static constexpr int kNormLanes = kIsVK ? kLanesKVK : kWarpSize;
@@ -97,14 +110,19 @@ struct RecurrentTraits {
                 "VK: threads / (K / 8) column groups must divide BV (too many threads for this BV)");
   static_assert(kIsVK || (kBV % kVec == 0), "KV: BV must hold whole vectors");
   static_assert(kIsVK || (kLanesVKV <= kWarpSize && kThreads % kLanesVKV == 0), "KV: BV / vector lanes must fit a warp");
-  static_assert(kIsVK || (kThreadsKKV >= 1 && kK % kThreadsKKV == 0 && kRows >= 1),
-                "KV: threads along K must divide K (too many threads for this BV)");
-  static_assert(kRows * kCols * kThreads == kK * kBV, "every tile element belongs to exactly one thread");
-  static_assert(!kSharedTile || kK * kBV * sizeof(StateT) <= 48 * 1024, "a shared tile must fit 48 KB of static shared memory");
+  static_assert(kIsVK || (kThreadsKKV >= 1 && kKBlock % kThreadsKKV == 0 && kRows >= 1),
+                "KV: threads along K must divide K / kSplitK (too many threads for this BV)");
+  static_assert(kSplitK == 1 || kSplitK == 2 || kSplitK == 4 || kSplitK == 8, "K split: a cluster of 1, 2, 4 or 8 blocks");
+  static_assert(kSplitK == 1 || !kIsVK, "K split: KV only (a VK column's K elements lie within one warp)");
+  static_assert(kK % kSplitK == 0, "K split: whole rows per block");
+  static_assert(kRows * kCols * kThreads * kSplitK == kK * kBV, "every tile element belongs to exactly one thread");
+  static_assert(!kSharedTile || kKBlock * kBV * sizeof(StateT) <= 48 * 1024,
+                "a shared tile must fit 48 KB of static shared memory");
 
-  // Thread tid's position along K (0 .. kThreadsK-1) and its column group.
-  GDN_HD static constexpr int thread_k(int tid) {
-    return kIsVK ? tid % kLanesKVK : (tid / kWarpSize) * kLanesK + (tid % kWarpSize) / kLanesVKV;
+  // Thread tid's position along K (0 .. kThreadsK * kSplitK - 1) in block `rank` of its
+  // cluster (0 without a K split), and its column group.
+  GDN_HD static constexpr int thread_k(int tid, int rank = 0) {
+    return kIsVK ? tid % kLanesKVK : rank * kThreadsK + (tid / kWarpSize) * kLanesK + (tid % kWarpSize) / kLanesVKV;
   }
   GDN_HD static constexpr int thread_col_group(int tid) {
     return kIsVK ? tid / kLanesKVK : tid % kLanesVKV;

@@ -1,6 +1,7 @@
-// Definition of launch_recurrent (declared in launch.hpp): grid = N * HV * (V / BV) blocks,
-// a programmatic dependent launch when p.programmatic_launch, in the build of the kernel that
-// its read order, its pairs per SM and p.arithmetic ask for.
+// Definition of launch_recurrent (declared in launch.hpp): grid = N * HV * (V / BV) * kSplitK
+// blocks (in clusters of kSplitK), a programmatic dependent launch when
+// p.programmatic_launch, in the build of the kernel that its read order, its pairs per SM and
+// p.arithmetic ask for.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -33,18 +34,27 @@ auto recurrent_build(bool early_state_reads, bool prefetch_inputs) {
                             : recurrent_kernel<Tr, true, false, A>;
 }
 
+// A K split's clusters need sm_90; older GPUs get a clear error instead of a launch failure.
+inline void require_clusters() {
+  int device = 0, major = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess || major < 9)
+    throw std::runtime_error("a K-split variant (-ks) needs thread block clusters: a GPU of compute capability 9.0 or newer");
+}
+
 template <class Tr>
 void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
+  if constexpr (Tr::kSplitK > 1) require_clusters();
   RecurrentParams p = params;
-  p.tiles_divisor = make_fast_divisor(static_cast<uint32_t>(p.V / Tr::kBV));
+  p.tiles_divisor = make_fast_divisor(static_cast<uint32_t>(p.V / Tr::kBV * Tr::kSplitK));
   p.heads_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV));
   p.group_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV / p.H));
-  const long long blocks = static_cast<long long>(p.N) * p.HV * (p.V / Tr::kBV);
+  const long long blocks = static_cast<long long>(p.N) * p.HV * (p.V / Tr::kBV) * Tr::kSplitK;
   const bool prefetch = p.early_state_reads && prefetch_inputs_pays(p);
   void (*kernel)(RecurrentParams) = p.arithmetic == GateArithmetic::Intrinsic
                                         ? recurrent_build<Tr, Intrinsic>(p.early_state_reads, prefetch)
                                         : recurrent_build<Tr, BranchFree>(p.early_state_reads, prefetch);
-  cudaError_t err = launch_kernel(kernel, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), stream,
+  cudaError_t err = launch_kernel(kernel, dim3(static_cast<unsigned>(blocks)), dim3(Tr::kThreads), Tr::kSplitK, stream,
                                   p.programmatic_launch, p);
   if (err == cudaSuccess) err = cudaGetLastError();
   if (err != cudaSuccess)

@@ -1,6 +1,7 @@
 // The recurrent kernel: one block per (sequence, value head, BV tile of value columns) loops
 // over the tokens of its sequence with its K x BV slice of the state on chip (in registers
-// or in shared memory: state_tile.cuh), rounding it to the state type after every token.
+// or in shared memory: state_tile.cuh; with a K split, a cluster of blocks each holding some
+// of its rows), rounding it to the state type after every token.
 // T = 1 is decode; T <= 8 with per-token slots is speculative decode; long T is the drift
 // kernel; double is the on-GPU oracle. Each token is two passes over the tile: k . s (VK with
 // a bf16 state: and q . s, whose sums give the output, step.hpp output_from_sums), then the
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "cluster.cuh"
 #include "grid_dependency.cuh"
 #include "kernel_traits.hpp"
 #include "ordered_load.hpp"
@@ -67,19 +69,83 @@ __device__ __forceinline__ C butterfly_sum(C x) {
   return x;
 }
 
+// The shared memory of a reduction: [kSums][kWarpsK][kBV] warp sums, and with a K split
+// [kSums][kBV] totals after them.
+template <class Tr, int kSums>
+inline constexpr int kReductionFloats =
+    Tr::kClusterWarpsK == 1 ? 1 : kSums * Tr::kWarpsK * Tr::kBV + (Tr::kSplitK > 1 ? kSums * Tr::kBV : 0);
+
+// The warp sums of a K split: every block writes its warps' sums to its own `red`; after a
+// cluster barrier the block's threads share out its kSums x kBV totals, each total summing
+// the warps of the cluster in order (block by block, each block's from its shared memory:
+// cluster.cuh), into the block's totals; a block barrier; each thread reads its columns'.
+// The blocks arrive at the cluster barrier once more when done reading the others' sums, and
+// wait for that before they write theirs again (here, `reduction` > 0) and before they exit
+// (finish_cluster_reads).
+template <class Tr, int kSums>
+__device__ __forceinline__ void sum_cluster_warps(typename Tr::ComputeT (&x)[kSums][Tr::kCols], typename Tr::ComputeT* red,
+                                                  int tid, int cg, int reduction) {
+  using C = typename Tr::ComputeT;
+  constexpr int kWarpStride = Tr::kBV, kSumStride = Tr::kWarpsK * Tr::kBV, kTotals = kSums * Tr::kBV;
+  C* totals = red + kSums * kSumStride;  // [kSums][kBV]
+  const int warp = tid / Tr::kWarpSize;
+  if (reduction > 0) cluster_wait();  // every block has read the last reduction's sums
+  if ((tid % Tr::kWarpSize) / Tr::kLaneStrideK == 0) {
+#pragma unroll
+    for (int s = 0; s < kSums; ++s)
+#pragma unroll
+      for (int c = 0; c < Tr::kCols; ++c) red[s * kSumStride + warp * kWarpStride + Tr::col_of(cg, c)] = x[s][c];
+  }
+  cluster_arrive();
+  cluster_wait();
+#pragma unroll
+  for (int j = 0; j < (kTotals + Tr::kThreads - 1) / Tr::kThreads; ++j) {
+    const int i = tid + j * Tr::kThreads;
+    if (kTotals % Tr::kThreads != 0 && i >= kTotals) break;
+    const int s = i / Tr::kBV, col = i % Tr::kBV;
+    C sum = C(0);
+#pragma unroll
+    for (int b = 0; b < Tr::kSplitK; ++b) {
+      const C* from = cluster_shared(red, static_cast<unsigned>(b));
+#pragma unroll
+      for (int w = 0; w < Tr::kWarpsK; ++w) {
+        const C part = from[s * kSumStride + w * kWarpStride + col];
+        sum = b == 0 && w == 0 ? part : sum + part;
+      }
+    }
+    totals[i] = sum;
+  }
+  cluster_arrive();
+  __syncthreads();
+#pragma unroll
+  for (int s = 0; s < kSums; ++s)
+#pragma unroll
+    for (int c = 0; c < Tr::kCols; ++c) x[s][c] = totals[s * Tr::kBV + Tr::col_of(cg, c)];
+}
+// A K split's blocks wait, before they exit, until every block of the cluster has read the
+// last reduction's sums from their shared memory.
+template <class Tr>
+__device__ __forceinline__ void finish_cluster_reads(int reductions) {
+  if constexpr (Tr::kSplitK > 1)
+    if (reductions > 0) cluster_wait();
+}
+
 // Sums over K of each of the thread's column partials, kSums of them per column (k . s and
 // q . s): butterfly within the warp, then (KV) warps in order through shared memory `red`
 // [kSums][kWarpsK][kBV], one barrier for all. Every thread of a column ends with the same
-// totals.
+// totals. A K split (kSplitK > 1) sums the warps of the cluster's blocks instead
+// (sum_cluster_warps); `reduction` counts the reductions before this one.
 template <class Tr, int kSums>
 __device__ __forceinline__ void reduce_over_k(typename Tr::ComputeT (&x)[kSums][Tr::kCols], typename Tr::ComputeT* red,
-                                              int tid, int cg) {
+                                              int tid, int cg, int reduction) {
   using C = typename Tr::ComputeT;
 #pragma unroll
   for (int s = 0; s < kSums; ++s)
 #pragma unroll
     for (int c = 0; c < Tr::kCols; ++c) x[s][c] = butterfly_sum<C, Tr::kLanesK, Tr::kLaneStrideK>(x[s][c]);
-  if constexpr (Tr::kWarpsK > 1) {
+  if constexpr (Tr::kSplitK > 1) {
+    sum_cluster_warps<Tr, kSums>(x, red, tid, cg, reduction);
+  } else if constexpr (Tr::kWarpsK > 1) {
     constexpr int kWarpStride = Tr::kBV, kSumStride = Tr::kWarpsK * Tr::kBV;
     const int warp = tid / Tr::kWarpSize;
     if ((tid % Tr::kWarpSize) / Tr::kLaneStrideK == 0) {
@@ -101,7 +167,7 @@ __device__ __forceinline__ void reduce_over_k(typename Tr::ComputeT (&x)[kSums][
   }
 }
 
-// The same sums within one warp (kWarpsK == 1) with fewer shuffles: a reduce-scatter in
+// The same sums within one warp (kReduceInWarp) with fewer shuffles: a reduce-scatter in
 // which each butterfly level sends half of the lane's remaining columns (every sum is the
 // butterfly's v[l] + v[l ^ m], so the totals are bit for bit the same), leaving column
 // scattered_col(lane_k) in each lane; kLevels halving levels in all.
@@ -179,12 +245,13 @@ __device__ __forceinline__ void all_gather(typename Tr::ComputeT (&x)[Tr::kCols]
 
 // Writes the outputs of the columns whose sums over K this thread holds after the reduction
 // (value(i): the output of the thread's i-th held column, in compute type), one thread per
-// column: after reduce_scatter (kWarpsK == 1) the lanes that the halving levels leave with
+// column: after reduce_scatter (kReduceInWarp) the lanes that the halving levels leave with
 // distinct columns, x[i] being scattered_col(lane_k, i); after reduce_over_k every thread of
-// the column group holds every column, and lane_k == 0 writes them.
+// the column group (of every block of a K split) holds every column, and lane_k == 0 writes
+// them.
 template <class Tr, class OutputT, class Value>
 __device__ __forceinline__ void store_reduced_outputs(OutputT* out, int lane_k, int cg, Value value) {
-  if constexpr (Tr::kWarpsK == 1) {
+  if constexpr (Tr::kReduceInWarp) {
     constexpr int kHalvingMask = Tr::kLanesK - (Tr::kLanesK >> Scatter<Tr>::kLevels);
     if ((lane_k & ~kHalvingMask) != 0) return;  // a lane whose columns another lane also holds
 #pragma unroll
@@ -390,17 +457,26 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
   using OutputT = typename Tr::OutputT;
   constexpr int kCols = Tr::kCols;
 
+#if !GDN_HAS_CLUSTERS
+  if constexpr (Tr::kSplitK > 1) {  // never launched here (launch.cuh); compiled to nothing
+    __trap();
+    return;
+  }
+#endif
   const int tid = static_cast<int>(threadIdx.x);
   const int lane = tid % Tr::kWarpSize;
-  // Block = (n HV + hv) tiles + vt, located by multiplications (FastDivisor): the first
-  // loads wait for these indices.
+  // Block = ((n HV + hv) tiles + vt) kSplitK + rank, located by multiplications
+  // (FastDivisor; tiles_divisor divides by tiles * kSplitK): the first loads wait for these
+  // indices. rank: the block's place in its cluster (kSplitK > 1), which holds rows
+  // rank K / kSplitK onwards.
   const uint32_t pair = divide_fast(blockIdx.x, p.tiles_divisor);  // n HV + hv
-  const int vt = static_cast<int>(blockIdx.x - pair * p.tiles_divisor.d);
+  const int tile_rank = static_cast<int>(blockIdx.x - pair * p.tiles_divisor.d);
+  const int vt = tile_rank / Tr::kSplitK, rank = tile_rank % Tr::kSplitK;
   const int n = static_cast<int>(divide_fast(pair, p.heads_divisor));
   const int hv = static_cast<int>(pair - static_cast<uint32_t>(n) * p.heads_divisor.d);
   const int col0 = vt * Tr::kBV;
   const int h = static_cast<int>(divide_fast(static_cast<uint32_t>(hv), p.group_divisor));
-  const int tk = Tr::thread_k(tid), cg = Tr::thread_col_group(tid);
+  const int tk = Tr::thread_k(tid, rank), cg = Tr::thread_col_group(tid);
   OutputT* o = static_cast<OutputT*>(p.o);
 
   // Issue order (ordered_load.hpp): the token's inputs and the head's gate weights, then the
@@ -436,7 +512,8 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     wait_then_allow_next_grid();
     load_token<Tr>(p, seq.begin, h, hv, col0, tk, cg, lane, in);
   }
-  if (seq.padded) {  // no state access, output zero
+  if (seq.padded) {  // no state access, output zero (a K split: its first block)
+    if (rank != 0) return;
     for (int t = seq.begin; t < seq.end; ++t)
       for (int j = tid; j < Tr::kBV; j += Tr::kThreads)
         o[t * p.o_token_stride + hv * p.o_head_stride + col0 + j] = store_from_compute<OutputT>(C(0));
@@ -445,9 +522,9 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
 
   // Shared-memory reductions over K (KV with several warps along K) alternate between two
   // buffers, so that one reduction's writes never reach the buffer that a slower warp may
-  // still read for the one before: [2][k . s (, q . s)][kWarpsK][kBV].
+  // still read for the one before: [2][k . s (, q . s)][kWarpsK][kBV] (kReductionFloats).
   constexpr int kSums = Tr::kOutputFromSums ? 2 : 1;
-  __shared__ C red[2][Tr::kWarpsK > 1 ? kSums * Tr::kWarpsK * Tr::kBV : 1];
+  __shared__ C red[2][kReductionFloats<Tr, kSums>];
   int reduction = 0;
 
   // The first token's factors before the loop, under the state's latency (TokenFactors).
@@ -483,7 +560,7 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
     // column's output from one thread, before the update pass).
     OutputT* ot = o + t * p.o_token_stride + hv * p.o_head_stride + col0;  // [BV]
     C uk[kCols];
-    if constexpr (Tr::kWarpsK == 1) {
+    if constexpr (Tr::kReduceInWarp) {
       // Reduce-scatter; the lanes compute uk of their scattered columns and gather it back
       // into every lane (after the outputs, which take the scattered uk).
 #pragma unroll
@@ -492,13 +569,14 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
       for (int i = 0; i < Scatter<Tr>::kLeft; ++i)
         uk[i] = update_coefficient(rk, gates, select_column(in.v, scattered_col<Tr>(tk, i)), sums[0][i]);
     } else {
-      reduce_over_k<Tr, kSums>(sums, red[reduction++ & 1], tid, cg);
+      reduce_over_k<Tr, kSums>(sums, red[reduction & 1], tid, cg, reduction);
+      ++reduction;
 #pragma unroll
       for (int c = 0; c < kCols; ++c) uk[c] = update_coefficient(rk, gates, in.v[c], sums[0][c]);
     }
     if constexpr (Tr::kOutputFromSums)
       store_reduced_outputs<Tr>(ot, tk, cg, [&](int i) { return output_from_sums(rq, gates, sums[kSums - 1][i], factors.qk, uk[i]); });
-    if constexpr (Tr::kWarpsK == 1) all_gather<Tr>(uk, tk);
+    if constexpr (Tr::kReduceInWarp) all_gather<Tr>(uk, tk);
 
     // Pass 2: S = exp(g) S + k^ u^T (and q . s_t, !kOutputFromSums), the storage rounding of
     // the state and its stores: after every token to its slot (speculative decode), or once
@@ -523,13 +601,16 @@ __global__ void __launch_bounds__(Tr::kThreads, Tr::kMinBlocks) recurrent_kernel
         !last);
 
     if constexpr (!Tr::kOutputFromSums) {
-      if constexpr (Tr::kWarpsK == 1)
+      if constexpr (Tr::kReduceInWarp) {
         reduce_scatter<Tr>(q_dot_s[0], tk);
-      else
-        reduce_over_k<Tr, 1>(q_dot_s, red[reduction++ & 1], tid, cg);
+      } else {
+        reduce_over_k<Tr, 1>(q_dot_s, red[reduction & 1], tid, cg, reduction);
+        ++reduction;
+      }
       store_reduced_outputs<Tr>(ot, tk, cg, [&](int i) { return rq * q_dot_s[0][i]; });
     }
   }
+  finish_cluster_reads<Tr>(reduction);
 }
 
 }  // namespace gdn::kernels

@@ -37,7 +37,7 @@ Profile profile_of(Elem state, Elem input) {
 
 kernels::KernelKey key_of(const Variant& v) {
   return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks,
-                            v.stochastic, v.shared_tile};
+                            v.stochastic, v.shared_tile, v.split_k};
 }
 
 // ---- conversion between double and the kernels' storage types ----
@@ -265,12 +265,12 @@ Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
 }
 
 // The default launch shape of a tile (instantiations.hpp): 64 state elements per thread,
-// 32 for the float64 kernel, at least one warp; registers capped at 128 (VK, bf16 state) or
+// 32 for the float64 kernel, at least one warp (a block of a K split holds K / split_k rows); registers capped at 128 (VK, bf16 state) or
 // 168 (KV), not at all for VK with an fp32 state or the float64 kernel; a tile in shared
 // memory at 64 (VK) or 96 (KV).
-int default_threads_for(Dtype state, int K, int bv) {
+int default_threads_for(Dtype state, int K, int bv, int split_k) {
   const int per_thread = state == Dtype::F64 ? 32 : 64;
-  return std::max(32, K * bv / per_thread);
+  return std::max(32, K / split_k * bv / per_thread);
 }
 int default_min_blocks_for(Layout layout, Dtype state, int threads, bool shared_tile) {
   if (state == Dtype::F64 || (!shared_tile && layout == Layout::VK && state == Dtype::F32)) return 1;
@@ -303,7 +303,8 @@ const std::vector<Variant>& variants() {
       v.min_blocks = k.min_blocks;
       v.stochastic = k.stochastic;
       v.shared_tile = k.shared_tile;
-      const int default_threads = default_threads_for(v.state, v.K, v.bv);
+      v.split_k = k.split_k;
+      const int default_threads = default_threads_for(v.state, v.K, v.bv, v.split_k);
       const int default_min_blocks = default_min_blocks_for(v.layout, v.state, v.threads, v.shared_tile);
       v.tuning = v.threads != default_threads || v.min_blocks != default_min_blocks || v.stochastic;
       v.family = lower(to_string(v.layout)) + "-" + to_string(v.profile);
@@ -311,6 +312,7 @@ const std::vector<Variant>& variants() {
       if (v.threads != default_threads) v.name += "-t" + std::to_string(v.threads);
       if (v.min_blocks != default_min_blocks) v.name += "-o" + std::to_string(v.min_blocks);
       if (v.shared_tile) v.name += "-sh";
+      if (v.split_k > 1) v.name += "-ks" + std::to_string(v.split_k);
       if (v.stochastic) v.name += "-sr";
       out.push_back(v);
     }
@@ -409,7 +411,8 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   };
   const Variant* best = nullptr;
   for (const Variant& v : variants())
-    if (v.family == family && !v.tuning && !v.shared_tile && c.V % v.bv == 0 && better(best, v)) best = &v;
+    if (v.family == family && !v.tuning && !v.shared_tile && v.split_k == 1 && c.V % v.bv == 0 && better(best, v))
+      best = &v;
   return best;
 }
 
@@ -483,7 +486,7 @@ void check_launchable(const Variant& v, const Config& c, const Inputs& in, const
   if (c.V % v.bv != 0)
     throw InputError(who + "V=" + std::to_string(c.V) + " is not a multiple of its tile BV=" + std::to_string(v.bv));
   constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
-  const int64_t blocks = in.num_sequences() * c.HV * (c.V / v.bv);
+  const int64_t blocks = in.num_sequences() * c.HV * (c.V / v.bv) * v.split_k;
   if (blocks > kMax) throw InputError(who + std::to_string(blocks) + " blocks exceed the grid limit 2^31-1");
   if (in.num_tokens() > kMax) throw InputError(who + "more than 2^31-1 tokens in one call");
   if (in.state.dim(0) > kMax) throw InputError(who + "more than 2^31-1 pool slots");
@@ -558,6 +561,8 @@ Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const Ke
     GDN_CUDA_CHECK(cudaMemcpy(s.bytes[slot].data(), dev[slot].get(), s.bytes[slot].size(), cudaMemcpyDeviceToHost));
   return collect(s, c, in);
 }
+
+bool runs_on(const Variant& v, const DeviceInfo& d) { return v.split_k == 1 || d.major >= 9; }
 
 DeviceInfo require_device() {
   int count = 0;
