@@ -180,7 +180,7 @@ TEST_CASE("emulation of every variant stays within the error model of its profil
   const Scenario sc = GENERATE(Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen,
                                Scenario::Packed);
   const gpu::Variant& v = all[vi];
-  const KernelCase kc = make_case(v, sc, seed_for("emulation", vi * 8 + static_cast<int>(sc)));
+  const KernelCase kc = make_case(v, sc, seed_for("emulation " + v.name, static_cast<uint64_t>(sc)));
   const Outputs out = gpu::run_emulation(v, kc.config, kc.inputs, kc.options);
   require_within_error_model(kc.config, kc.inputs, gpu::precision_of(v, kc.options), out,
                              v.name + " " + name(sc) + " (emulation)");
@@ -219,7 +219,7 @@ TEST_CASE("an output that is all cancellation stays within the error model, ever
   o.input_dtype = v.input;
   o.params_dtype = v.state == Dtype::F64 ? Dtype::F64 : Dtype::F32;
   o.state_dtype = v.state;
-  o.seed = seed_for("cancellation", vi);
+  o.seed = seed_for("cancellation " + v.name);
   Inputs in = generate_inputs(o);
   const int64_t K = c.K, V = c.V, HV = c.HV;
   for (int64_t i = 0; i < in.q.size(); ++i) in.q.data[static_cast<size_t>(i)] = in.k[i];

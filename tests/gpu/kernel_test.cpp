@@ -52,7 +52,7 @@ TEST_CASE("device equals the emulation bit for bit: every variant, every scenari
       GENERATE(kernels::GateArithmetic::BranchFree, kernels::GateArithmetic::Intrinsic);
   const gpu::Variant& v = all[vi];
   if (cannot_run_here(v)) return;
-  KernelCase kc = make_case(v, sc, seed_for("device-emulation", vi * 8 + static_cast<int>(sc)));
+  KernelCase kc = make_case(v, sc, seed_for("device-emulation " + v.name, static_cast<uint64_t>(sc)));
   kc.options.arithmetic = arithmetic;
   require_device_equals_emulation(v, kc, v.name + " " + name(sc) + " " + kernels::to_string(arithmetic));
 }
@@ -91,7 +91,7 @@ TEST_CASE("device kernels at Qwen3-Next TP=4 stay within the error model of thei
   if (cannot_run_here(v)) return;
   for (Scenario sc : {Scenario::Decode, Scenario::Speculative}) {
     // H = 4, HV = 8, K = V = 128: the whole head, every tile.
-    const KernelCase kc = make_case(v, sc, seed_for("tp4", vi * 8 + static_cast<int>(sc)), 4, 8, 128);
+    const KernelCase kc = make_case(v, sc, seed_for("tp4 " + v.name, static_cast<uint64_t>(sc)), 4, 8, 128);
     const Outputs out = gpu::run_device(v, kc.config, kc.inputs, kc.options);
     require_within_error_model(kc.config, kc.inputs, gpu::precision_of(v, kc.options), out,
                                v.name + " TP4 " + name(sc));
