@@ -75,6 +75,21 @@ template <class Tr, int kSums>
 inline constexpr int kReductionFloats =
     Tr::kClusterWarpsK == 1 ? 1 : kSums * Tr::kWarpsK * Tr::kBV + (Tr::kSplitK > 1 ? kSums * Tr::kBV : 0);
 
+// Each warp's sums of its columns (after the butterfly) into `red` [kSums][kWarpsK][kBV], one
+// lane per column.
+template <class Tr, int kSums>
+__device__ __forceinline__ void write_warp_sums(const typename Tr::ComputeT (&x)[kSums][Tr::kCols],
+                                                typename Tr::ComputeT* red, int tid, int cg) {
+  constexpr int kWarpStride = Tr::kBV, kSumStride = Tr::kWarpsK * Tr::kBV;
+  const int warp = tid / Tr::kWarpSize;
+  if ((tid % Tr::kWarpSize) / Tr::kLaneStrideK == 0) {
+#pragma unroll
+    for (int s = 0; s < kSums; ++s)
+#pragma unroll
+      for (int c = 0; c < Tr::kCols; ++c) red[s * kSumStride + warp * kWarpStride + Tr::col_of(cg, c)] = x[s][c];
+  }
+}
+
 // The warp sums of a K split: every block writes its warps' sums to its own `red`; after a
 // cluster barrier the block's threads share out its kSums x kBV totals, each total summing
 // the warps of the cluster in order (block by block, each block's from its shared memory:
@@ -88,14 +103,8 @@ __device__ __forceinline__ void sum_cluster_warps(typename Tr::ComputeT (&x)[kSu
   using C = typename Tr::ComputeT;
   constexpr int kWarpStride = Tr::kBV, kSumStride = Tr::kWarpsK * Tr::kBV, kTotals = kSums * Tr::kBV;
   C* totals = red + kSums * kSumStride;  // [kSums][kBV]
-  const int warp = tid / Tr::kWarpSize;
   if (reduction > 0) cluster_wait();  // every block has read the last reduction's sums
-  if ((tid % Tr::kWarpSize) / Tr::kLaneStrideK == 0) {
-#pragma unroll
-    for (int s = 0; s < kSums; ++s)
-#pragma unroll
-      for (int c = 0; c < Tr::kCols; ++c) red[s * kSumStride + warp * kWarpStride + Tr::col_of(cg, c)] = x[s][c];
-  }
+  write_warp_sums<Tr, kSums>(x, red, tid, cg);
   cluster_arrive();
   cluster_wait();
 #pragma unroll
@@ -147,13 +156,7 @@ __device__ __forceinline__ void reduce_over_k(typename Tr::ComputeT (&x)[kSums][
     sum_cluster_warps<Tr, kSums>(x, red, tid, cg, reduction);
   } else if constexpr (Tr::kWarpsK > 1) {
     constexpr int kWarpStride = Tr::kBV, kSumStride = Tr::kWarpsK * Tr::kBV;
-    const int warp = tid / Tr::kWarpSize;
-    if ((tid % Tr::kWarpSize) / Tr::kLaneStrideK == 0) {
-#pragma unroll
-      for (int s = 0; s < kSums; ++s)
-#pragma unroll
-        for (int c = 0; c < Tr::kCols; ++c) red[s * kSumStride + warp * kWarpStride + Tr::col_of(cg, c)] = x[s][c];
-    }
+    write_warp_sums<Tr, kSums>(x, red, tid, cg);
     __syncthreads();
 #pragma unroll
     for (int s = 0; s < kSums; ++s)
