@@ -346,11 +346,11 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   GDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   for (const Variant& var : variants()) {
     if (var.family != family || var.stochastic) continue;
+    if (!opt.bvs.empty() && std::find(opt.bvs.begin(), opt.bvs.end(), var.bv) == opt.bvs.end()) continue;
     if (!runs_on(var, dev)) {
       std::printf("%s: skipped, needs thread block clusters (sm_90+)\n", var.name.c_str());
       continue;
     }
-    if (!opt.bvs.empty() && std::find(opt.bvs.begin(), opt.bvs.end(), var.bv) == opt.bvs.end()) continue;
     const kernels::LaunchFn launch =
         kernels::find_launch(kernels::KernelKey{vk, se, Elem::BF16, var.bv, var.threads, var.K, var.min_blocks, false, var.shared_tile,
                                                var.split_k});
