@@ -20,6 +20,7 @@
 #include "graph_timer.hpp"
 #include "numeric.hpp"
 #include "oracle.hpp"
+#include "variant_key.hpp"
 
 namespace gdn::gpu {
 namespace {
@@ -351,9 +352,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
       std::printf("%s: skipped, needs thread block clusters (sm_90+)\n", var.name.c_str());
       continue;
     }
-    const kernels::LaunchFn launch =
-        kernels::find_launch(kernels::KernelKey{vk, se, Elem::BF16, var.bv, var.threads, var.K, var.min_blocks, false, var.shared_tile,
-                                               var.split_k});
+    const kernels::LaunchFn launch = kernels::find_launch(key_of(var));
     Row row;
     row.tp = tp, row.H = H, row.HV = HV, row.batch = B, row.layout = layout_name, row.state = state_name;
     row.variant = var.name, row.bv = var.bv, row.threads = var.threads, row.chosen = var.name == chosen;

@@ -11,6 +11,7 @@
 #include "dispatch.hpp"
 #include "numeric.hpp"
 #include "reference/validate.hpp"
+#include "variant_key.hpp"
 
 namespace gdn::gpu {
 namespace {
@@ -33,11 +34,6 @@ Profile profile_of(Elem state, Elem input) {
   if (state == Elem::F64) return Profile::Fp64;
   if (input == Elem::F32) return Profile::Fp32;
   return state == Elem::BF16 ? Profile::Bf16Bf16State : Profile::Bf16Fp32State;
-}
-
-kernels::KernelKey key_of(const Variant& v) {
-  return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks,
-                            v.stochastic, v.shared_tile, v.split_k};
 }
 
 // ---- conversion between double and the kernels' storage types ----
@@ -265,7 +261,8 @@ Outputs collect(const Staged& s, const Config& c, const Inputs& in) {
 }
 
 // The default launch shape of a tile (instantiations.hpp): 64 state elements per thread,
-// 32 for the float64 kernel, at least one warp (a block of a K split holds K / split_k rows); registers capped at 128 (VK, bf16 state) or
+// 32 for the float64 kernel, at least one warp (a block of a K split holds K / split_k
+// rows); registers capped at 128 (VK, bf16 state) or
 // 168 (KV), not at all for VK with an fp32 state or the float64 kernel; a tile in shared
 // memory at 64 (VK) or 96 (KV).
 int default_threads_for(Dtype state, int K, int bv, int split_k) {
@@ -287,6 +284,11 @@ std::string lower(std::string s) {
 }
 
 }  // namespace
+
+kernels::KernelKey key_of(const Variant& v) {
+  return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks,
+                            v.stochastic, v.shared_tile, v.split_k};
+}
 
 const std::vector<Variant>& variants() {
   static const std::vector<Variant> all = [] {
