@@ -167,9 +167,16 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"plain", "programmatic", "programmatic-late"}));
   auto slot_order = std::make_shared<std::string>("random");
   bench->add_option("--slots", *slot_order,
-                    "random: each input set's slots a random permutation (as a serving engine holds them); "
-                    "sequential: sequence n in slot n (the contiguous state of a kernel without indices)")
+                    "random: each input set's slots in random order (as a serving engine holds them); "
+                    "sequential: in ascending order (with --slot-pool 1 sequence n in slot n, the contiguous state "
+                    "of a kernel without indices)")
       ->check(CLI::IsMember({"random", "sequential"}));
+  bench->add_option("--slot-pool", ba->slot_pool,
+                    "pool rows per sequence: each input set's B slots are drawn from F * B rows (a pool larger than "
+                    "the batch, as in serving)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  bench->add_flag("--chosen-only", ba->chosen_only, "time only the family's choice for each shape, not every tile");
   auto arithmetic = std::make_shared<std::string>("auto");
   bench->add_option("--arithmetic", *arithmetic,
                     "the build of the gates' and norms' arithmetic: auto (the family table's for its choice, "

@@ -1,7 +1,8 @@
 // gdn bench (see bench.hpp). Inputs are drawn on the device: q, k, v, a, b ~ N(0, 1) in
 // bf16, states ~ N(0, 0.5^2) in the state dtype, A_log and dt_bias as Qwen3-Next
-// initialises them (A = U(1, 16), dt = exp(U(log 1e-3, log 1e-1))), slots a random
-// permutation per input set (state_indices, as vLLM passes them) or, asked, in order.
+// initialises them (A = U(1, 16), dt = exp(U(log 1e-3, log 1e-1))), slots in random order
+// per input set (state_indices, as vLLM passes them) or, asked, in ascending order, drawn
+// from the set's B pool rows or from more (--slot-pool).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -187,15 +188,17 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   // finished: the two must use different sets.
   const int64_t sets = std::clamp<int64_t>((opt.rotate_bytes + state_bytes - 1) / state_bytes, opt.programmatic ? 2 : 1, 4096);
   const int64_t launches = std::max<int64_t>(sets, opt.min_launches);
-  const int64_t slots = sets * B;
+  const int64_t slots = sets * B;                          // sequences over all input sets
+  const int64_t pool_rows = slots * opt.slot_pool;         // state rows they are drawn from
+  const int64_t set_rows = B * opt.slot_pool;              // rows of one input set
 
-  DeviceBuffer pool(static_cast<size_t>(slots * HV * head) * elem_bytes(se));
+  DeviceBuffer pool(static_cast<size_t>(pool_rows * HV * head) * elem_bytes(se));
   DeviceBuffer q(static_cast<size_t>(slots * H * kK) * 2), k(static_cast<size_t>(slots * H * kK) * 2);
   DeviceBuffer v(static_cast<size_t>(slots * HV * kV) * 2), o(static_cast<size_t>(slots * HV * kV) * 2);
   DeviceBuffer a(static_cast<size_t>(slots * HV) * 2), b(static_cast<size_t>(slots * HV) * 2);
   DeviceBuffer A_log(HV * sizeof(float)), dt_bias(HV * sizeof(float)), idx(static_cast<size_t>(slots) * 4);
   uint64_t seed = opt.seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(B * 131 + tp * 7 + vk * 3 + (se == Elem::BF16));
-  fill(pool.get(), se, slots * HV * head, seed + 1, 0.5);
+  fill(pool.get(), se, pool_rows * HV * head, seed + 1, 0.5);
   fill(q.get(), Elem::BF16, slots * H * kK, seed + 2, 1.0);
   fill(k.get(), Elem::BF16, slots * H * kK, seed + 3, 1.0);
   fill(v.get(), Elem::BF16, slots * HV * kV, seed + 4, 1.0);
@@ -211,10 +214,15 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   }
   std::vector<int32_t> hidx(static_cast<size_t>(slots));
   for (int64_t s = 0; s < sets; ++s) {
-    std::vector<int32_t> perm(static_cast<size_t>(B));
-    std::iota(perm.begin(), perm.end(), static_cast<int32_t>(s * B));
-    if (!opt.sequential_slots) std::shuffle(perm.begin(), perm.end(), rng);
-    std::copy(perm.begin(), perm.end(), hidx.begin() + s * B);
+    std::vector<int32_t> rows(static_cast<size_t>(set_rows));
+    std::iota(rows.begin(), rows.end(), static_cast<int32_t>(s * set_rows));
+    if (opt.slot_pool > 1) {  // B distinct rows of the set's F * B
+      std::shuffle(rows.begin(), rows.end(), rng);
+      rows.resize(static_cast<size_t>(B));
+      std::sort(rows.begin(), rows.end());
+    }
+    if (!opt.sequential_slots) std::shuffle(rows.begin(), rows.end(), rng);
+    std::copy(rows.begin(), rows.end(), hidx.begin() + s * B);
   }
   GDN_CUDA_CHECK(cudaMemcpy(A_log.get(), hA.data(), A_log.bytes(), cudaMemcpyHostToDevice));
   GDN_CUDA_CHECK(cudaMemcpy(dt_bias.get(), hdt.data(), dt_bias.bytes(), cudaMemcpyHostToDevice));
@@ -259,8 +267,9 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     return p;
   };
 
-  // The oracle for input set 0 (slots 0 .. B-1): the float64 kernel on the same numbers.
-  const int64_t set0 = B * HV * head;
+  // The oracle for input set 0 (pool rows 0 .. set_rows - 1): the float64 kernel on the same
+  // numbers.
+  const int64_t set0 = set_rows * HV * head;
   DeviceBuffer backup(static_cast<size_t>(set0) * elem_bytes(se));
   GDN_CUDA_CHECK(cudaMemcpy(backup.get(), pool.get(), backup.bytes(), cudaMemcpyDeviceToDevice));
   DeviceBuffer ref_pool = as_double(pool.get(), se, set0);
@@ -347,6 +356,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   GDN_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   for (const Variant& var : variants()) {
     if (var.family != family || var.stochastic) continue;
+    if (opt.chosen_only && var.name != chosen) continue;
     if (!opt.bvs.empty() && std::find(opt.bvs.begin(), opt.bvs.end(), var.bv) == opt.bvs.end()) continue;
     if (!runs_on(var, dev)) {
       std::printf("%s: skipped, needs thread block clusters (sm_90+)\n", var.name.c_str());
@@ -455,8 +465,8 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
           dev.name.c_str(), dev.major, dev.minor, dev.sms, static_cast<long long>(dev.l2_bytes));
   appendf(j, "  \"copy_gbps\": %.1f,\n  \"copy_gbps_end\": %.1f,\n  \"replays\": %d,\n  \"launch\": \"%s\",\n",
           copy_gbps, copy_gbps_end, opt.replays, launch_name(opt));
-  appendf(j, "  \"slots\": \"%s\",\n  \"arithmetic\": \"%s\",\n", opt.sequential_slots ? "sequential" : "random",
-          kernels::to_string(opt.arithmetic));
+  appendf(j, "  \"slots\": \"%s\",\n  \"slot_pool\": %d,\n  \"arithmetic\": \"%s\",\n",
+          opt.sequential_slots ? "sequential" : "random", opt.slot_pool, kernels::to_string(opt.arithmetic));
   append_array(j, "floors", floor_rows, [&](const FloorRow& r) {
     appendf(j,
             "{\"tp\": %d, \"batch\": %lld, \"layout\": \"%s\", \"state\": \"%s\", \"empty_us\": %.3f, "
@@ -488,6 +498,7 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
 int run_bench(const BenchOptions& opt) {
   const DeviceInfo dev = require_device();
   if (opt.replays < 10) throw InputError("bench: at least 10 replays (PERF.md)");
+  if (opt.slot_pool < 1 || opt.slot_pool > 64) throw InputError("bench: --slot-pool must be 1 to 64");
   const double copy_gbps = copy_ceiling_gbps(opt.copy_bytes);
   std::printf("gdn bench: %s (sm_%d%d, %d SMs, L2 %lld MB), revision %s\n", dev.name.c_str(), dev.major, dev.minor,
               dev.sms, static_cast<long long>(dev.l2_bytes >> 20), opt.revision.c_str());
@@ -495,12 +506,12 @@ int run_bench(const BenchOptions& opt) {
               static_cast<long long>(opt.copy_bytes >> 20));
   std::printf("time per launch: median of %d graph replays [min, max]; %% of the copy ceiling; * = the family's choice; "
               "b / i = the branch-free / intrinsic build of the gates; "
-              "%s launches; slots %s; gate arithmetic %s\n",
+              "%s launches; slots %s, drawn from %d pool row(s) per sequence; gate arithmetic %s\n",
               opt.replays,
               !opt.programmatic        ? "plain"
               : opt.late_state_reads ? "programmatic dependent (state read after the previous launch ends)"
                                      : "programmatic dependent (state read before the previous launch ends)",
-              opt.sequential_slots ? "in sequence order" : "a random permutation",
+              opt.sequential_slots ? "in ascending order" : "in random order", opt.slot_pool,
               kernels::to_string(opt.arithmetic));
   std::vector<Row> rows;
   std::vector<FloorRow> floor_rows;

@@ -38,6 +38,12 @@ struct BenchOptions {
   // that takes no indices, FLA's in experiments/fla_peer). On an H100 the random order costs
   // the plain state round trip about 3% at B = 1024 (experiments/fla_peer/README.md).
   bool sequential_slots = false;
+  // Pool rows per sequence of an input set: with F > 1 each set's B slots are B distinct rows
+  // drawn at random from F * B, in ascending order (sequential_slots: a serving engine that
+  // keeps its batch sorted by slot) or shuffled. F = 1: the slots are the set's B rows.
+  int slot_pool = 1;
+  // Time only the family's choice (the table's variant), not every compiled tile.
+  bool chosen_only = false;
   // Which build of the gates' and norms' arithmetic the kernels run (params.hpp): Auto, as
   // in use, or one of the two for every batch (experiments/bv_tile v16 compares them).
   kernels::GateArithmetic arithmetic = kernels::GateArithmetic::Auto;
