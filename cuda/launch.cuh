@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "device_limits.hpp"
 #include "grid_dependency.cuh"
 #include "launch.hpp"
 #include "recurrent_kernel.cuh"
@@ -20,10 +21,7 @@ namespace gdn::kernels {
 constexpr int64_t kPrefetchBelowPairsPerSM = 8;
 
 inline bool prefetch_inputs_pays(const RecurrentParams& p) {
-  int device = 0, sms = 0;
-  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-    return false;
-  return static_cast<int64_t>(p.N) * p.HV < kPrefetchBelowPairsPerSM * sms;
+  return static_cast<int64_t>(p.N) * p.HV < kPrefetchBelowPairsPerSM * current_device_limits().sms;
 }
 
 // The kernel's build for the read order and the inputs' prefetch, in arithmetic build A.
@@ -36,9 +34,7 @@ auto recurrent_build(bool early_state_reads, bool prefetch_inputs) {
 
 // A K split's clusters need sm_90; older GPUs get a clear error instead of a launch failure.
 inline void require_clusters() {
-  int device = 0, major = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess || major < 9)
+  if (!clusters_supported(current_device_limits().compute_major))
     throw std::runtime_error("a K-split variant (-ks) needs thread block clusters: a GPU of compute capability 9.0 or newer");
 }
 

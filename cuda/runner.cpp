@@ -8,6 +8,7 @@
 
 #include "api.hpp"
 #include "cuda_check.hpp"
+#include "device_limits.hpp"
 #include "dispatch.hpp"
 #include "numeric.hpp"
 #include "reference/validate.hpp"
@@ -564,7 +565,7 @@ Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const Ke
   return collect(s, c, in);
 }
 
-bool runs_on(const Variant& v, const DeviceInfo& d) { return v.split_k == 1 || d.major >= 9; }
+bool runs_on(const Variant& v, const DeviceInfo& d) { return v.split_k == 1 || kernels::clusters_supported(d.major); }
 
 DeviceInfo require_device() {
   int count = 0;
