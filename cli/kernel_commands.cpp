@@ -66,8 +66,9 @@ void list_choices(bool programmatic_launch) {
         c.V = 128;
         c.layout = family[0] == 'k' ? Layout::KV : Layout::VK;
         const gpu::Variant& v = gpu::find_variant(family, c, B, sms, launch);
-        std::printf("%d %lld %s %s %s\n", tp, static_cast<long long>(B), family, v.name.c_str(),
-                    kernels::to_string(gpu::choose_arithmetic(v, c, B, sms, programmatic_launch)));
+        std::printf("%d %lld %s %s %s%s\n", tp, static_cast<long long>(B), family, v.name.c_str(),
+                    kernels::to_string(gpu::choose_arithmetic(v, c, B, sms, programmatic_launch)),
+                    programmatic_launch && !gpu::takes_early_reads(v, c, B, sms) ? " reads-after-wait" : "");
       }
 }
 
@@ -162,9 +163,10 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
   bench->add_option("--seed", ba->seed, "seed of the random inputs");
   auto launch_mode = std::make_shared<std::string>("plain");
   bench->add_option("--launch", *launch_mode,
-                    "plain; programmatic: programmatic dependent launches that read the state before the previous "
-                    "launch ends (sm_90+); programmatic-late: the same launches reading the state after it ends")
-      ->check(CLI::IsMember({"plain", "programmatic", "programmatic-late"}));
+                    "plain; programmatic: programmatic dependent launches that may read the state before the "
+                    "previous launch ends (sm_90+), as the family's choice does where that is faster; "
+                    "programmatic-early / programmatic-late: every variant reads it before / after that")
+      ->check(CLI::IsMember({"plain", "programmatic", "programmatic-early", "programmatic-late"}));
   auto slot_order = std::make_shared<std::string>("random");
   bench->add_option("--slots", *slot_order,
                     "random: each input set's slots in random order (as a serving engine holds them); "
@@ -185,7 +187,9 @@ void add_kernel_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"auto", "branch-free", "intrinsic"}));
   bench->callback([ba, launch_mode, slot_order, arithmetic, &exit_code] {
     ba->programmatic = *launch_mode != "plain";
-    ba->late_state_reads = *launch_mode == "programmatic-late";
+    ba->state_reads = *launch_mode == "programmatic-late"    ? gpu::BenchOptions::StateReads::Late
+                      : *launch_mode == "programmatic-early" ? gpu::BenchOptions::StateReads::Early
+                                                             : gpu::BenchOptions::StateReads::AsChosen;
     ba->sequential_slots = *slot_order == "sequential";
     for (auto a : {kernels::GateArithmetic::Auto, kernels::GateArithmetic::BranchFree, kernels::GateArithmetic::Intrinsic})
       if (*arithmetic == kernels::to_string(a)) ba->arithmetic = a;

@@ -54,8 +54,9 @@ struct KernelOptions {
   // programmatic_launch: programmatic dependent launches (sm_90+; kernels/params.hpp), which
   // may begin before the previous launch ends and wait for it before reading its results;
   bool programmatic_launch = false;
-  // early_state_reads: with programmatic_launch, the slots and the state are read before
-  // that wait; refused with launch_per_token, where it would read a state not yet written.
+  // early_state_reads: with programmatic_launch, the slots and the state may be read before
+  // that wait (the family's choice reads after it where that is faster: takes_early_reads);
+  // refused with launch_per_token, where it would read a state not yet written.
   bool early_state_reads = false;
   // arithmetic: the build of the gates' and norms' arithmetic the device runs (params.hpp;
   // the same results, so the emulation ignores it); Auto: choose_arithmetic's.
@@ -71,6 +72,10 @@ const Variant* choose_variant(const std::string& family, const Config& config, i
 // family's choice where the variant is the family's choice for it, BranchFree otherwise.
 kernels::GateArithmetic choose_arithmetic(const Variant& variant, const Config& config, int64_t num_sequences, int sms,
                                           bool programmatic_launch = false);
+// Whether a programmatic launch of the variant that allows early state reads
+// (KernelOptions::early_state_reads) takes them: the family's choice reads after the wait
+// where its table says that measured faster (runner.cpp); every other variant takes them.
+bool takes_early_reads(const Variant& variant, const Config& config, int64_t num_sequences, int sms);
 // A variant by name, or a family's variant for this call's shape and options (with
 // stochastic_rounding, the family's "-sr" build where it has one; with programmatic_launch,
 // the choice for programmatic launches). Throws InputError listing the names when there is

@@ -141,6 +141,7 @@ struct Row {
   int bv = 0, threads = 0;
   bool chosen = false;  // the family's choice for this shape
   kernels::GateArithmetic arithmetic = kernels::GateArithmetic::BranchFree;  // the build timed
+  bool early_reads = false;  // programmatic: the slots and the state read before the wait
   bool ok = false;
   double o_err = 0, s_err = 0;  // relative to max |ref|
   double us = 0, us_min = 0, us_max = 0;
@@ -229,6 +230,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   GDN_CUDA_CHECK(cudaMemcpy(idx.get(), hidx.data(), idx.bytes(), cudaMemcpyHostToDevice));
 
   kernels::GateArithmetic arithmetic = kernels::GateArithmetic::BranchFree;  // the variant's, set below
+  bool early_reads = true;                                                     // the variant's, set below
   auto params_for = [&](int64_t s) {
     kernels::RecurrentParams p;
     p.N = static_cast<int>(B);
@@ -262,7 +264,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     p.o_head_stride = kV;
     p.state_round = se == Elem::BF16 ? kernels::StateRound::Nearest : kernels::StateRound::None;
     p.programmatic_launch = opt.programmatic;
-    p.early_state_reads = opt.programmatic && !opt.late_state_reads;  // launch i + 1 uses other slots than launch i
+    p.early_state_reads = opt.programmatic && early_reads;  // launch i + 1 uses other slots than launch i
     p.arithmetic = arithmetic;
     return p;
   };
@@ -369,7 +371,11 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     arithmetic = opt.arithmetic != kernels::GateArithmetic::Auto
                      ? opt.arithmetic
                      : choose_arithmetic(var, cfg, B, dev.sms, opt.programmatic);
+    early_reads = opt.state_reads == BenchOptions::StateReads::Early  ? true
+                  : opt.state_reads == BenchOptions::StateReads::Late ? false
+                                                                      : takes_early_reads(var, cfg, B, dev.sms);
     row.arithmetic = arithmetic;
+    row.early_reads = opt.programmatic && early_reads;
     row.sets = static_cast<int>(sets), row.launches = static_cast<int>(launches);
     row.bytes = 2.0 * static_cast<double>(state_bytes);
 
@@ -396,10 +402,11 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
     row.us_max = timing.us_max;
     row.gbps = row.bytes / (row.us * 1e-6) * 1e-9;
     row.pct = 100.0 * row.gbps / copy_gbps;
-    std::printf("TP=%d B=%5lld %s %s-state  %-24s thr %3d %s %s  %9.2f us [%8.2f, %8.2f]  %7.1f GB/s  %5.1f%%  err o %.2e s %.2e\n",
+    std::printf("TP=%d B=%5lld %s %s-state  %-24s thr %3d %s %s%s  %9.2f us [%8.2f, %8.2f]  %7.1f GB/s  %5.1f%%  err o %.2e s %.2e\n",
                 tp, static_cast<long long>(B), layout_name.c_str(), state_name.c_str(), var.name.c_str(), var.threads,
-                row.chosen ? "*" : " ", arithmetic == kernels::GateArithmetic::Intrinsic ? "i" : "b", row.us, row.us_min,
-                row.us_max, row.gbps, row.pct, row.o_err, row.s_err);
+                row.chosen ? "*" : " ", arithmetic == kernels::GateArithmetic::Intrinsic ? "i" : "b",
+                !opt.programmatic ? " " : row.early_reads ? "E" : "L", row.us, row.us_min, row.us_max, row.gbps, row.pct,
+                row.o_err, row.s_err);
     std::fflush(stdout);
     rows.push_back(row);
   }
@@ -453,7 +460,12 @@ void append_array(std::string& out, const char* name, const std::vector<T>& item
 
 // The launch mode as gdn bench --launch names it.
 const char* launch_name(const BenchOptions& opt) {
-  return !opt.programmatic ? "plain" : opt.late_state_reads ? "programmatic-late" : "programmatic";
+  if (!opt.programmatic) return "plain";
+  switch (opt.state_reads) {
+    case BenchOptions::StateReads::Early: return "programmatic-early";
+    case BenchOptions::StateReads::Late: return "programmatic-late";
+    default: return "programmatic";
+  }
 }
 
 void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps, double copy_gbps_end,
@@ -483,11 +495,11 @@ void write_json(const BenchOptions& opt, const DeviceInfo& dev, double copy_gbps
             "\"state\": \"%s\", \"input\": \"bf16\", \"variant\": \"%s\", \"bv\": %d, \"threads\": %d, "
             "\"chosen\": %s, \"check_ok\": %s, \"o_err_rel\": %.3e, \"state_err_rel\": %.3e, \"us_median\": %.3f, "
             "\"us_min\": %.3f, \"us_max\": %.3f, \"state_bytes_moved\": %.0f, \"gbps\": %.1f, \"pct_copy\": %.2f, "
-            "\"input_sets\": %d, \"launches_per_graph\": %d, \"arithmetic\": \"%s\"}",
+            "\"input_sets\": %d, \"launches_per_graph\": %d, \"arithmetic\": \"%s\", \"early_state_reads\": %s}",
             r.tp, r.H, r.HV, kK, kV, static_cast<long long>(r.batch), r.layout.c_str(), r.state.c_str(),
             r.variant.c_str(), r.bv, r.threads, r.chosen ? "true" : "false", r.ok ? "true" : "false", r.o_err,
             r.s_err, r.us, r.us_min, r.us_max, r.bytes, r.gbps, r.pct, r.sets, r.launches,
-            kernels::to_string(r.arithmetic));
+            kernels::to_string(r.arithmetic), r.early_reads ? "true" : "false");
   });
   j += "\n}\n";
   write_file_atomically(opt.json_path, j);
@@ -505,12 +517,16 @@ int run_bench(const BenchOptions& opt) {
   std::printf("copy ceiling: %.1f GB/s (cudaMemcpy D2D of %lld MB, read + write, median of 20)\n", copy_gbps,
               static_cast<long long>(opt.copy_bytes >> 20));
   std::printf("time per launch: median of %d graph replays [min, max]; %% of the copy ceiling; * = the family's choice; "
-              "b / i = the branch-free / intrinsic build of the gates; "
+              "b / i = the branch-free / intrinsic build of the gates; E / L = state read before / after the wait; "
               "%s launches; slots %s, drawn from %d pool row(s) per sequence; gate arithmetic %s\n",
               opt.replays,
-              !opt.programmatic        ? "plain"
-              : opt.late_state_reads ? "programmatic dependent (state read after the previous launch ends)"
-                                     : "programmatic dependent (state read before the previous launch ends)",
+              !opt.programmatic ? "plain"
+              : opt.state_reads == BenchOptions::StateReads::Late
+                  ? "programmatic dependent (state read after the previous launch ends)"
+              : opt.state_reads == BenchOptions::StateReads::Early
+                  ? "programmatic dependent (state read before the previous launch ends)"
+                  : "programmatic dependent (state read before the previous launch ends unless the family's "
+                    "choice reads it after: E / L)",
               opt.sequential_slots ? "in ascending order" : "in random order", opt.slot_pool,
               kernels::to_string(opt.arithmetic));
   std::vector<Row> rows;

@@ -28,11 +28,14 @@ struct BenchOptions {
   // Programmatic dependent launches with early state reads (params.hpp), for the kernels and
   // their floors; plain launches otherwise (as PERF.md's FLA figures were measured).
   bool programmatic = false;
-  // With programmatic: the kernels read the slots and the state after the wait, not before
-  // it (early_state_reads off; experiments/bv_tile v13: faster from about B = 128 on an
-  // H200). The floors keep their early reads, still a lower bound; the variant choice is
-  // that of programmatic launches.
-  bool late_state_reads = false;
+  // With programmatic: when the kernels read the slots and the state. The launches allow
+  // early reads (each input set has its own slots), and AsChosen leaves it to the kernel
+  // (gdn::gpu::takes_early_reads: the family's choice reads after the wait where that is
+  // faster); Early and Late make every variant read before, or after, the wait. The floors
+  // keep their early reads, still a lower bound; the variant choice is that of programmatic
+  // launches.
+  enum class StateReads { AsChosen, Early, Late };
+  StateReads state_reads = StateReads::AsChosen;
   // Slots: a random permutation of each input set's pool rows (state_indices as a serving
   // engine holds them), or sequence n in row n of its set (the contiguous state of a kernel
   // that takes no indices, FLA's in experiments/fla_peer). On an H100 the random order costs

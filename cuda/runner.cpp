@@ -348,11 +348,23 @@ namespace {
 // pay earlier. The branch-free build is the faster at B = 1 (1.07-1.18x with the intrinsic
 // one); from about one pair per SM the intrinsic build, which keeps fewer registers live
 // (v14's code), is up to 4% faster on some tiles and the branch-free one on others.
+//
+// With programmatic launches that may read the state early (KernelOptions::early_state_reads),
+// two families read it after the wait at many pairs per SM: KV fp32 state from 2.7 pairs per
+// SM and VK bf16 state from 11. There the H200 measured them 2-8% faster reading late
+// (3.9 to 124 pairs per SM; the wait no longer delays reads that other blocks' traffic hides),
+// the H100 within 1.6% either way (0.984-1.006); the other families, or these at fewer pairs,
+// lost up to 17% on the H100 from B = 32 and more below (experiments/bv_tile, v18).
 using kernels::GateArithmetic;
+enum class StateReads {
+  AsAllowed,  // before the wait where the call allows it (early_state_reads), else after
+  AfterWait,  // after the wait even where early reads are allowed
+};
 struct Band {
   double below_pairs_per_sm;  // this band holds N HV < below_pairs_per_sm * sms
   const char* variant;        // the name after "<family>-"
   GateArithmetic arithmetic = GateArithmetic::BranchFree;
+  StateReads reads = StateReads::AsAllowed;  // programmatic bands only
 };
 struct FamilyBands {
   const char* family;
@@ -360,11 +372,12 @@ struct FamilyBands {
   Band programmatic[6];  // the same for programmatic dependent launches; none: as plain
 };
 constexpr double kRest = 1e300;
+constexpr StateReads kAfterWait = StateReads::AfterWait;
 constexpr GateArithmetic kIntrinsic = GateArithmetic::Intrinsic;
 const FamilyBands kFamilyBands[] = {
     {"vk-bf16-bf16state",  //
      {{0.68, "bv8"}, {kRest, "bv64"}},
-     {{0.24, "bv8"}, {1.4, "bv64"}, {kRest, "bv64", kIntrinsic}}},
+     {{0.24, "bv8"}, {1.4, "bv64"}, {11.0, "bv64", kIntrinsic}, {kRest, "bv64", kIntrinsic, kAfterWait}}},
     {"kv-bf16-bf16state",  //
      {{0.24, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {kRest, "bv128-t128-sh", kIntrinsic}},
      {{0.085, "bv8"},
@@ -382,7 +395,7 @@ const FamilyBands kFamilyBands[] = {
       {0.68, "bv16", kIntrinsic},
       {1.4, "bv128"},
       {2.7, "bv32-o8", kIntrinsic},
-      {kRest, "bv64"}}},
+      {kRest, "bv64", GateArithmetic::BranchFree, kAfterWait}}},
 };
 
 // The band of the family's table that holds N sequences of this config, or nullptr (a family
@@ -425,6 +438,12 @@ kernels::GateArithmetic choose_arithmetic(const Variant& v, const Config& c, int
   const Band* band = band_for(v.family, c, N, sms, programmatic_launch);
   const bool chosen = band != nullptr && v.name == v.family + "-" + band->variant && c.V % v.bv == 0;
   return chosen ? band->arithmetic : GateArithmetic::BranchFree;
+}
+
+bool takes_early_reads(const Variant& v, const Config& c, int64_t N, int sms) {
+  const Band* band = band_for(v.family, c, N, sms, true);
+  const bool chosen = band != nullptr && v.name == v.family + "-" + band->variant && c.V % v.bv == 0;
+  return !(chosen && band->reads == StateReads::AfterWait);
 }
 
 const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, const KernelOptions& o) {
@@ -545,7 +564,7 @@ Outputs run_device(const Variant& v, const Config& c, const Inputs& in, const Ke
   const DeviceBuffer cu = upload(s.cu_seqlens), idx = upload(s.state_indices), acc = upload(s.num_accepted);
   bind(s, base, cu.get<int32_t>(), idx.get<int32_t>(), acc.get<int32_t>(), o, c.H, c.K);
   s.p.programmatic_launch = o.programmatic_launch;
-  s.p.early_state_reads = o.early_state_reads;
+  s.p.early_state_reads = o.early_state_reads && takes_early_reads(v, c, in.num_sequences(), sms);
   s.p.arithmetic = o.arithmetic != kernels::GateArithmetic::Auto
                        ? o.arithmetic
                        : choose_arithmetic(v, c, in.num_sequences(), sms, o.programmatic_launch);
