@@ -350,11 +350,12 @@ namespace {
 // (v14's code), is up to 4% faster on some tiles and the branch-free one on others.
 //
 // With programmatic launches that may read the state early (KernelOptions::early_state_reads),
-// two families read it after the wait at many pairs per SM: KV fp32 state from 2.7 pairs per
-// SM and VK bf16 state from 11. There the H200 measured them 2-8% faster reading late
-// (3.9 to 124 pairs per SM; the wait no longer delays reads that other blocks' traffic hides),
-// the H100 within 1.6% either way (0.984-1.006); the other families, or these at fewer pairs,
-// lost up to 17% on the H100 from B = 32 and more below (experiments/bv_tile, v18).
+// two families read it after the wait at many pairs per SM: KV fp32 state from 2.7 to 22
+// pairs per SM and VK bf16 state from 11. There both GPUs measured late reads as fast or
+// faster: the H100 0.984-1.001 of the early reads' time, the H200 0.916-1.006. Elsewhere the
+// H100 lost with them: up to 17% from B = 32 (more below) for the other families and these
+// at fewer pairs, and 0.2-0.7% for KV fp32 from 31 pairs per SM, where the H200 gains 4-6%
+// (experiments/bv_tile, v18; the tables follow the H100).
 using kernels::GateArithmetic;
 enum class StateReads {
   AsAllowed,  // before the wait where the call allows it (early_state_reads), else after
@@ -368,8 +369,8 @@ struct Band {
 };
 struct FamilyBands {
   const char* family;
-  Band plain[6];         // in increasing order; the last one holds the rest
-  Band programmatic[6];  // the same for programmatic dependent launches; none: as plain
+  Band plain[8];         // in increasing order; the last one holds the rest
+  Band programmatic[8];  // the same for programmatic dependent launches; none: as plain
 };
 constexpr double kRest = 1e300;
 constexpr StateReads kAfterWait = StateReads::AfterWait;
@@ -395,7 +396,8 @@ const FamilyBands kFamilyBands[] = {
       {0.68, "bv16", kIntrinsic},
       {1.4, "bv128"},
       {2.7, "bv32-o8", kIntrinsic},
-      {kRest, "bv64", GateArithmetic::BranchFree, kAfterWait}}},
+      {22.0, "bv64", GateArithmetic::BranchFree, kAfterWait},
+      {kRest, "bv64"}}},
 };
 
 // The band of the family's table that holds N sequences of this config, or nullptr (a family
