@@ -353,8 +353,8 @@ namespace {
 // two families read it after the wait at many pairs per SM: KV fp32 state from 2.7 to 22
 // pairs per SM and VK bf16 state from 11. There both GPUs measured late reads as fast or
 // faster: the H100 0.984-1.001 of the early reads' time, the H200 0.916-1.006. Elsewhere the
-// H100 lost with them: up to 17% from B = 32 (more below) for the other families and these
-// at fewer pairs, and 0.2-0.7% for KV fp32 from 31 pairs per SM, where the H200 gains 4-6%
+// H100 lost with them: up to 18% from B = 32 (more below) for the other families and these
+// at fewer pairs, and up to 0.6% for KV fp32 from 31 pairs per SM, where the H200 gains 4-6%
 // (experiments/bv_tile, v18; the tables follow the H100).
 using kernels::GateArithmetic;
 enum class StateReads {
