@@ -31,41 +31,37 @@ def setting(pool, slots):
     return f"pool {pool}, {'ascending' if slots == 'sequential' else 'random'}"
 
 
+def table(title, columns, configs, cell):
+    """A markdown table: a row per (TP, B, layout, state), a column per setting."""
+    print(f"\n{title}\n")
+    print("| TP | B | layout | state | " + " | ".join(setting(k[1], k[2]) for k in columns) + " |")
+    print("|---" * (4 + len(columns)) + "|")
+    for c in configs:
+        print(f"| {c[0]} | {c[1]} | {c[2]} | {c[3]} | " + " | ".join(cell(k, c) for k in columns) + " |")
+
+
 def main(paths):
     runs = load(paths)
     for launch in sorted({k[0] for k in runs}):
         keys = sorted((k for k in runs if k[0] == launch), key=lambda k: (k[1], k[2] != "sequential"))
-        base = runs.get((launch, 1, "sequential"))
         configs = sorted({c for k in keys for c in runs[k]})
-        print(f"\n{launch} launches: us per launch, kernel [round trip]\n")
-        print("| TP | B | layout | state | " + " | ".join(setting(k[1], k[2]) for k in keys) + " |")
-        print("|---" * (4 + len(keys)) + "|")
-        for c in configs:
-            cells = []
-            for k in keys:
-                if c in runs[k]:
-                    us, rt, _ = runs[k][c]
-                    cells.append(f"{us:.2f} [{rt:.2f}]")
-                else:
-                    cells.append("-")
-            print(f"| {c[0]} | {c[1]} | {c[2]} | {c[3]} | " + " | ".join(cells) + " |")
+
+        def times(k, c):
+            return f"{runs[k][c][0]:.2f} [{runs[k][c][1]:.2f}]" if c in runs[k] else "-"
+
+        table(f"{launch} launches: us per launch, kernel [round trip]", keys, configs, times)
+        base = runs.get((launch, 1, "sequential"))
         if base:
-            print(f"\n{launch} launches: cost over pool 1 ascending (sequence n in slot n), kernel / round trip\n")
+
+            def cost(k, c):
+                if c not in runs[k] or c not in base:
+                    return "-"
+                (us, rt, _), (us0, rt0, _) = runs[k][c], base[c]
+                return f"{100 * (us / us0 - 1):+.1f}% / {100 * (rt / rt0 - 1):+.1f}%"
+
             others = [k for k in keys if k != (launch, 1, "sequential")]
-            print("| TP | B | layout | state | " + " | ".join(setting(k[1], k[2]) for k in others) + " |")
-            print("|---" * (4 + len(others)) + "|")
-            for c in configs:
-                if c not in base:
-                    continue
-                us0, rt0, _ = base[c]
-                cells = []
-                for k in others:
-                    if c in runs[k]:
-                        us, rt, _ = runs[k][c]
-                        cells.append(f"{100 * (us / us0 - 1):+.1f}% / {100 * (rt / rt0 - 1):+.1f}%")
-                    else:
-                        cells.append("-")
-                print(f"| {c[0]} | {c[1]} | {c[2]} | {c[3]} | " + " | ".join(cells) + " |")
+            table(f"{launch} launches: cost over pool 1 ascending (sequence n in slot n), kernel / round trip",
+                  others, [c for c in configs if c in base], cost)
 
 
 if __name__ == "__main__":
