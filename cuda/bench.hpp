@@ -25,8 +25,8 @@ struct BenchOptions {
   std::string version;                        // build version, recorded in the JSON
   std::string revision;                       // git revision the numbers belong to
   uint64_t seed = 1;
-  // Programmatic dependent launches with early state reads (params.hpp), for the kernels and
-  // their floors; plain launches otherwise (as PERF.md's FLA figures were measured).
+  // Programmatic dependent launches that allow early state reads (params.hpp), for the
+  // kernels and their floors; plain launches otherwise (as PERF.md's FLA figures were measured).
   bool programmatic = false;
   // With programmatic: when the kernels read the slots and the state. The launches allow
   // early reads (each input set has its own slots), and AsChosen leaves it to the kernel
@@ -36,10 +36,10 @@ struct BenchOptions {
   // launches.
   enum class StateReads { AsChosen, Early, Late };
   StateReads state_reads = StateReads::AsChosen;
-  // Slots: a random permutation of each input set's pool rows (state_indices as a serving
-  // engine holds them), or sequence n in row n of its set (the contiguous state of a kernel
-  // that takes no indices, FLA's in experiments/fla_peer). On an H100 the random order costs
-  // the plain state round trip about 3% at B = 1024 (experiments/fla_peer/README.md).
+  // Slots: each input set's in random order (state_indices as a serving engine holds them),
+  // or ascending (with slot_pool 1, sequence n in row n of its set: the contiguous state of a
+  // kernel that takes no indices, FLA's in experiments/fla_peer). On an H100 the random order
+  // costs the state round trip 2-3% at B = 1024 (experiments/slot_order).
   bool sequential_slots = false;
   // Pool rows per sequence of an input set: with F > 1 each set's B slots are B distinct rows
   // drawn at random from F * B, in ascending order (sequential_slots: a serving engine that

@@ -413,6 +413,13 @@ const Band* band_for(const std::string& family, const Config& c, int64_t N, int 
   return nullptr;
 }
 
+// The band whose choice v is for N sequences of this config (v is the band's variant and
+// divides V, as choose_variant takes it), or nullptr: v is not the family's choice there.
+const Band* band_choosing(const Variant& v, const Config& c, int64_t N, int sms, bool programmatic_launch) {
+  const Band* band = band_for(v.family, c, N, sms, programmatic_launch);
+  return band != nullptr && v.name == v.family + "-" + band->variant && c.V % v.bv == 0 ? band : nullptr;
+}
+
 }  // namespace
 
 const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms, bool programmatic_launch) {
@@ -436,16 +443,13 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
 
 kernels::GateArithmetic choose_arithmetic(const Variant& v, const Config& c, int64_t N, int sms,
                                           bool programmatic_launch) {
-  // v is the family's choice when it is the band's variant and divides V (choose_variant).
-  const Band* band = band_for(v.family, c, N, sms, programmatic_launch);
-  const bool chosen = band != nullptr && v.name == v.family + "-" + band->variant && c.V % v.bv == 0;
-  return chosen ? band->arithmetic : GateArithmetic::BranchFree;
+  const Band* band = band_choosing(v, c, N, sms, programmatic_launch);
+  return band != nullptr ? band->arithmetic : GateArithmetic::BranchFree;
 }
 
 bool takes_early_reads(const Variant& v, const Config& c, int64_t N, int sms) {
-  const Band* band = band_for(v.family, c, N, sms, true);
-  const bool chosen = band != nullptr && v.name == v.family + "-" + band->variant && c.V % v.bv == 0;
-  return !(chosen && band->reads == StateReads::AfterWait);
+  const Band* band = band_choosing(v, c, N, sms, true);  // early reads exist only with programmatic launches
+  return band == nullptr || band->reads == StateReads::AsAllowed;
 }
 
 const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, const KernelOptions& o) {
