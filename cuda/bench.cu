@@ -16,6 +16,7 @@
 #include "golden/atomic_file.hpp"
 #include "bench.hpp"
 #include "bench_floor.hpp"
+#include "copy_ceiling.hpp"
 #include "cuda_check.hpp"
 #include "dispatch.hpp"
 #include "graph_timer.hpp"
@@ -105,33 +106,6 @@ Errors errors(const void* x, Elem e, const double* ref, int64_t n) {
   std::memcpy(&out.err, &h[0], 8);
   std::memcpy(&out.mag, &h[1], 8);
   return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Device-to-device copy bandwidth, bytes read + written, median of 20.
-double copy_ceiling_gbps(int64_t bytes) {
-  DeviceBuffer a(static_cast<size_t>(bytes)), b(static_cast<size_t>(bytes));
-  GDN_CUDA_CHECK(cudaMemset(a.get(), 1, a.bytes()));
-  cudaEvent_t e0, e1;
-  GDN_CUDA_CHECK(cudaEventCreate(&e0));
-  GDN_CUDA_CHECK(cudaEventCreate(&e1));
-  std::vector<double> ms;
-  for (int i = 0; i < 23; ++i) {
-    GDN_CUDA_CHECK(cudaEventRecord(e0));
-    GDN_CUDA_CHECK(cudaMemcpy(b.get(), a.get(), a.bytes(), cudaMemcpyDeviceToDevice));
-    GDN_CUDA_CHECK(cudaEventRecord(e1));
-    GDN_CUDA_CHECK(cudaEventSynchronize(e1));
-    float t = 0;
-    GDN_CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
-    if (i >= 3) ms.push_back(t);
-  }
-  GDN_CUDA_CHECK(cudaEventDestroy(e0));
-  GDN_CUDA_CHECK(cudaEventDestroy(e1));
-  return 2.0 * static_cast<double>(bytes) / (median(ms) * 1e-3) * 1e-9;
 }
 
 struct Row {

@@ -8,5 +8,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 probe=slot_probe
 if [ "${1:-}" = "--ceiling" ]; then probe=ceiling_probe; shift; fi
-"${NVCC:-nvcc}" -O3 -std=c++17 "-gencode=arch=compute_90a,code=sm_90a" -o "$work/$probe" "$here/$probe.cu"
+# The probes time with the bench's own code: cuda/graph_timer.cpp and cuda/copy_ceiling.cpp.
+cuda="$here/../../cuda"
+"${NVCC:-nvcc}" -O3 -std=c++17 "-gencode=arch=compute_90a,code=sm_90a" -I"$cuda" -o "$work/$probe" \
+  "$here/$probe.cu" "$cuda/graph_timer.cpp" "$cuda/copy_ceiling.cpp"
 "$work/$probe" "$@"

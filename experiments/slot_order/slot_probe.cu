@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "check.cuh"
+#include "graph_timer.hpp"  // the bench's timer (cuda/graph_timer.cpp)
 
 constexpr int kThreads = 256;
 
@@ -41,38 +42,6 @@ __global__ void __launch_bounds__(kThreads) round_trip(const int* idx, int B, ui
     x[i].x ^= flip;
     head[i * kThreads + threadIdx.x] = x[i];
   }
-}
-
-// Median, min and max microseconds per launch of a graph of `launches` launches.
-template <class Launch>
-void time_graph(int launches, Launch launch, double out[3]) {
-  cudaStream_t st;
-  CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
-  cudaGraph_t g;
-  cudaGraphExec_t ge;
-  CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < launches; ++i) launch(i, st);
-  CHECK(cudaStreamEndCapture(st, &g));
-  CHECK(cudaGraphInstantiate(&ge, g, 0));
-  cudaEvent_t a, b;
-  CHECK(cudaEventCreate(&a));
-  CHECK(cudaEventCreate(&b));
-  for (int w = 0; w < 3; ++w) CHECK(cudaGraphLaunch(ge, st));
-  std::vector<double> us;
-  for (int r = 0; r < 15; ++r) {
-    CHECK(cudaEventRecord(a, st));
-    CHECK(cudaGraphLaunch(ge, st));
-    CHECK(cudaEventRecord(b, st));
-    CHECK(cudaEventSynchronize(b));
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, a, b));
-    us.push_back(1e3 * ms / launches);
-  }
-  std::sort(us.begin(), us.end());
-  out[0] = us[us.size() / 2], out[1] = us.front(), out[2] = us.back();
-  CHECK(cudaGraphExecDestroy(ge));
-  CHECK(cudaGraphDestroy(g));
-  CHECK(cudaStreamDestroy(st));
 }
 
 int main(int argc, char** argv) {
@@ -97,6 +66,8 @@ int main(int argc, char** argv) {
               B, HV, head_kb, sets, launches);
   auto kernel = head_kb == 32 ? round_trip<8> : round_trip<16>;
   std::mt19937_64 rng(7);
+  cudaStream_t stream;
+  CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   double sequential_us = 0;
   auto run = [&](const char* name, int run_len, int ahead) {
     std::vector<int> h(static_cast<size_t>(B) * sets);
@@ -109,13 +80,12 @@ int main(int argc, char** argv) {
         for (int i = r * run_len; i < std::min(B, (r + 1) * run_len); ++i) h[s * B + at++] = s * B + i;
     }
     CHECK(cudaMemcpy(idx, h.data(), h.size() * sizeof(int), cudaMemcpyHostToDevice));
-    double t[3];
-    time_graph(launches,
-               [&](int i, cudaStream_t st) {
-                 kernel<<<B * HV, kThreads, 0, st>>>(idx + (i % sets) * B, B, pool, HV, ahead, 0u);
-                 CHECK(cudaGetLastError());
-               },
-               t);
+    const gdn::gpu::LaunchTiming timing =
+        gdn::gpu::time_graph(launches, 15, stream, [&](int64_t i, cudaStream_t st) {
+          kernel<<<B * HV, kThreads, 0, st>>>(idx + (i % sets) * B, B, pool, HV, ahead, 0u);
+          CHECK(cudaGetLastError());
+        });
+    const double t[3] = {timing.us_median, timing.us_min, timing.us_max};
     if (sequential_us == 0) sequential_us = t[0];
     std::printf("%-10s run %5d ahead %4d: %9.2f us [%9.2f, %9.2f]  %7.1f GB/s  x%.3f\n", name, run_len, ahead, t[0], t[1],
                 t[2], 2.0 * set_bytes / t[0] * 1e-3, t[0] / sequential_us);
