@@ -33,6 +33,7 @@ struct Variant {
   bool stochastic = false;  // the bf16 stochastic-rounding build ("-sr"), used for --stochastic-rounding
   bool shared_tile = false;  // the tile in shared memory between passes ("-sh", cuda/state_tile.cuh)
   int split_k = 1;           // KV: the tile's K rows over a cluster of this many blocks ("-ks<n>", sm_90+)
+  int warps_v = 1;           // KV: the block's warps split its columns into this many groups ("-wv<n>")
   bool tuning = false;      // a launch shape other than its tile's default, or the "-sr" build
 };
 

@@ -23,10 +23,11 @@ struct KernelKey {
   bool stochastic = false;
   bool shared_tile = false;
   int split_k = 1;
+  int warps_v = 1;
   bool operator==(const KernelKey& o) const {
     return vk == o.vk && state == o.state && input == o.input && bv == o.bv && threads == o.threads && K == o.K &&
            min_blocks == o.min_blocks && stochastic == o.stochastic && shared_tile == o.shared_tile &&
-           split_k == o.split_k;
+           split_k == o.split_k && warps_v == o.warps_v;
   }
 };
 
@@ -38,11 +39,11 @@ constexpr Elem elem_of() {
 template <class Tr>
 constexpr KernelKey key_of() {
   return KernelKey{Tr::kIsVK,     elem_of<typename Tr::StateT>(), elem_of<typename Tr::InputT>(), Tr::kBV, Tr::kThreads, Tr::kK,
-                   Tr::kMinBlocks, Tr::kStochastic, Tr::kSharedTile, Tr::kSplitK};
+                   Tr::kMinBlocks, Tr::kStochastic, Tr::kSharedTile, Tr::kSplitK, Tr::kWarpsV};
 }
 // The traits of one line of instantiations.hpp.
-#define GDN_RECURRENT_TRAITS(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK) \
-  ::gdn::kernels::RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK>
+#define GDN_RECURRENT_TRAITS(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK, kWarpsV) \
+  ::gdn::kernels::RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK, kWarpsV>
 
 using LaunchFn = void (*)(const RecurrentParams&, cudaStream_t);
 using EmulateFn = void (*)(const RecurrentParams&);

@@ -1,6 +1,6 @@
 // Every compiled variant of the recurrent kernel, in one place (STYLE.md: instantiations
 // listed in one place). X(group, kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic,
-// kSharedTile, kSplitK):
+// kSharedTile, kSplitK, kWarpsV):
 //   group       the source file that compiles it (recurrent_<group>.cu), so the build spreads
 //               over cores;
 //   kThreads    the default shape gives each thread 64 state elements (K * BV / 64 threads,
@@ -24,51 +24,57 @@
 //   kSplitK     KV: a tile's K rows over a cluster of kSplitK blocks (sm_90+), each reading
 //               K / kSplitK whole rows, the sums over K exchanged through distributed shared
 //               memory (kernel_traits.hpp); the default shape counts the block's rows.
+//   kWarpsV     KV: the block's warps split its columns into this many groups
+//               (kernel_traits.hpp); with one group per warp the sums over K never leave a
+//               warp ("-wv<n>"). Measured slower than the same tile with warps along K (v19),
+//               kept so that the result can be reproduced.
 // The measurements behind these choices: experiments/bv_tile/README.md.
 // bf16 and fp32 state with bf16 inputs (the serving profiles) come in every BV tile, so that
 // the BV sweep of the seed PRs can be reproduced, plus tuning candidates (another register
-// cap, -o<kMinBlocks>; 32 elements per thread, -t<threads>); fp32 inputs and the float64
-// oracle kernel in one tile each. Adding a line here adds the variant to the dispatch, to `gdn kernels`, to the
-// emulation and to every test that sweeps the variants.
+// cap, -o<kMinBlocks>; another number of elements per thread, -t<threads>); fp32 inputs and
+// the float64 oracle kernel in one tile each. Adding a line here adds the variant to the
+// dispatch, to `gdn kernels`, to the emulation and to every test that sweeps the variants.
 #pragma once
 
 #define GDN_RECURRENT_INSTANTIATIONS(X)                        \
-  X(vk_bf16, true, bf16, bf16, 8, 32, 16, false, false, 1)     \
-  X(vk_bf16, true, bf16, bf16, 16, 32, 16, false, false, 1)    \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 8, false, false, 1)     \
-  X(vk_bf16, true, bf16, bf16, 64, 128, 4, false, false, 1)    \
-  X(vk_bf16, true, bf16, bf16, 128, 256, 2, false, false, 1)   \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 1, false, false, 1)     \
-  X(vk_bf16, true, bf16, bf16, 32, 128, 6, false, false, 1)    \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 6, true, false, 1)      \
-  X(vk_bf16, true, bf16, bf16, 16, 32, 32, false, true, 1)     \
-  X(vk_bf16, true, bf16, bf16, 32, 64, 16, false, true, 1)     \
-  X(kv_bf16, false, bf16, bf16, 8, 32, 12, false, false, 1)    \
-  X(kv_bf16, false, bf16, bf16, 16, 32, 12, false, false, 1)   \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 6, false, false, 1)    \
-  X(kv_bf16, false, bf16, bf16, 64, 128, 3, false, false, 1)   \
-  X(kv_bf16, false, bf16, bf16, 128, 256, 1, false, false, 1)  \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 8, false, false, 1)    \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 6, true, false, 1)     \
-  X(kv_bf16, false, bf16, bf16, 32, 64, 10, false, true, 1)    \
-  X(kv_bf16, false, bf16, bf16, 64, 128, 5, false, true, 1)    \
-  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true, 1)   \
-  X(kv_bf16, false, bf16, bf16, 64, 64, 6, false, false, 2)    \
-  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true, 2)   \
-  X(vk_fp32, true, float, bf16, 8, 32, 1, false, false, 1)     \
-  X(vk_fp32, true, float, bf16, 16, 32, 1, false, false, 1)    \
-  X(vk_fp32, true, float, bf16, 32, 64, 1, false, false, 1)    \
-  X(vk_fp32, true, float, bf16, 64, 128, 1, false, false, 1)   \
-  X(vk_fp32, true, float, bf16, 128, 256, 1, false, false, 1)  \
-  X(vk_fp32, true, float, bf16, 32, 64, 8, false, false, 1)    \
-  X(vk_fp32, true, float, float, 32, 64, 1, false, false, 1)   \
-  X(kv_fp32, false, float, bf16, 8, 32, 12, false, false, 1)   \
-  X(kv_fp32, false, float, bf16, 16, 32, 12, false, false, 1)  \
-  X(kv_fp32, false, float, bf16, 32, 64, 6, false, false, 1)   \
-  X(kv_fp32, false, float, bf16, 64, 128, 3, false, false, 1)  \
-  X(kv_fp32, false, float, bf16, 128, 256, 1, false, false, 1) \
-  X(kv_fp32, false, float, bf16, 32, 64, 8, false, false, 1)   \
-  X(kv_fp32, false, float, bf16, 64, 64, 6, false, false, 2)   \
-  X(kv_fp32, false, float, float, 32, 64, 6, false, false, 1)  \
-  X(fp64, true, double, double, 32, 128, 1, false, false, 1)   \
-  X(fp64, false, double, double, 32, 128, 1, false, false, 1)
+  X(vk_bf16, true, bf16, bf16, 8, 32, 16, false, false, 1, 1)     \
+  X(vk_bf16, true, bf16, bf16, 16, 32, 16, false, false, 1, 1)    \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 8, false, false, 1, 1)     \
+  X(vk_bf16, true, bf16, bf16, 64, 128, 4, false, false, 1, 1)    \
+  X(vk_bf16, true, bf16, bf16, 128, 256, 2, false, false, 1, 1)   \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 1, false, false, 1, 1)     \
+  X(vk_bf16, true, bf16, bf16, 32, 128, 6, false, false, 1, 1)    \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 6, true, false, 1, 1)      \
+  X(vk_bf16, true, bf16, bf16, 16, 32, 32, false, true, 1, 1)     \
+  X(vk_bf16, true, bf16, bf16, 32, 64, 16, false, true, 1, 1)     \
+  X(kv_bf16, false, bf16, bf16, 8, 32, 12, false, false, 1, 1)    \
+  X(kv_bf16, false, bf16, bf16, 16, 32, 12, false, false, 1, 1)   \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 6, false, false, 1, 1)    \
+  X(kv_bf16, false, bf16, bf16, 64, 128, 3, false, false, 1, 1)   \
+  X(kv_bf16, false, bf16, bf16, 128, 256, 1, false, false, 1, 1)  \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 8, false, false, 1, 1)    \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 6, true, false, 1, 1)     \
+  X(kv_bf16, false, bf16, bf16, 32, 64, 10, false, true, 1, 1)    \
+  X(kv_bf16, false, bf16, bf16, 64, 128, 5, false, true, 1, 1)    \
+  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true, 1, 1)   \
+  X(kv_bf16, false, bf16, bf16, 64, 64, 6, false, false, 2, 1)    \
+  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true, 2, 1)   \
+  X(kv_bf16, false, bf16, bf16, 128, 128, 5, false, true, 1, 4)   \
+  X(vk_fp32, true, float, bf16, 8, 32, 1, false, false, 1, 1)     \
+  X(vk_fp32, true, float, bf16, 16, 32, 1, false, false, 1, 1)    \
+  X(vk_fp32, true, float, bf16, 32, 64, 1, false, false, 1, 1)    \
+  X(vk_fp32, true, float, bf16, 64, 128, 1, false, false, 1, 1)   \
+  X(vk_fp32, true, float, bf16, 128, 256, 1, false, false, 1, 1)  \
+  X(vk_fp32, true, float, bf16, 32, 64, 8, false, false, 1, 1)    \
+  X(vk_fp32, true, float, float, 32, 64, 1, false, false, 1, 1)   \
+  X(kv_fp32, false, float, bf16, 8, 32, 12, false, false, 1, 1)   \
+  X(kv_fp32, false, float, bf16, 16, 32, 12, false, false, 1, 1)  \
+  X(kv_fp32, false, float, bf16, 32, 64, 6, false, false, 1, 1)   \
+  X(kv_fp32, false, float, bf16, 64, 128, 3, false, false, 1, 1)  \
+  X(kv_fp32, false, float, bf16, 128, 256, 1, false, false, 1, 1) \
+  X(kv_fp32, false, float, bf16, 32, 64, 8, false, false, 1, 1)   \
+  X(kv_fp32, false, float, bf16, 64, 64, 6, false, false, 2, 1)   \
+  X(kv_fp32, false, float, bf16, 64, 128, 3, false, false, 1, 4)  \
+  X(kv_fp32, false, float, float, 32, 64, 6, false, false, 1, 1)  \
+  X(fp64, true, double, double, 32, 128, 1, false, false, 1, 1)   \
+  X(fp64, false, double, double, 32, 128, 1, false, false, 1, 1)

@@ -15,8 +15,10 @@
 // norms of q and k reduce the same way over the thread's own 8 elements (no second load).
 // KV ([.., K, V], V contiguous): a row of the tile is BV contiguous elements. kLanesV
 // lanes each hold one 16-byte vector of kVec columns; the other lanes (and warps) split K,
-// kRows contiguous rows per thread (so its q and k elements are one contiguous run). The
-// norms reduce over one warp, lane l holding K/32 contiguous elements.
+// kRows contiguous rows per thread (so its q and k elements are one contiguous run). With
+// kWarpsV > 1 the warps split the columns instead, BV / kWarpsV each, and (kWarpsV = all
+// the warps) every column's sums over K stay within one warp, as in VK. The norms reduce
+// over one warp, lane l holding K/32 contiguous elements.
 #pragma once
 #include <type_traits>
 
@@ -25,7 +27,8 @@
 namespace gdn::kernels {
 
 template <class StateT_, class InputT_, bool kIsVK_, int kBV_, int kThreads_, int kMinBlocks_ = 1,
-          bool kStochastic_ = false, bool kSharedTile_ = false, int kSplitK_ = 1, int kK_ = 128, int kVecBytes_ = 16>
+          bool kStochastic_ = false, bool kSharedTile_ = false, int kSplitK_ = 1, int kWarpsV_ = 1, int kK_ = 128,
+          int kVecBytes_ = 16>
 struct RecurrentTraits {
   using StateT = StateT_;
   using InputT = InputT_;
@@ -48,6 +51,11 @@ struct RecurrentTraits {
   // order of a block with kSplitK times the warps along K: the thread map below numbers the
   // positions along K over the whole cluster.
   static constexpr int kSplitK = kSplitK_;
+  // KV only: the warps of a block split its BV columns into kWarpsV groups of whole vectors
+  // (the rest of them split K). kWarpsV = kThreads / 32 keeps each reduction over K within a
+  // warp (reduce_scatter: no shared memory, no block barrier), at the price of shorter pieces
+  // of each row per warp load (BV / kWarpsV columns instead of BV).
+  static constexpr int kWarpsV = kWarpsV_;
   // Where a token's output comes from: the sums over the state before its update, beside
   // k . s (step.hpp, output_from_sums: one reduction over K per token, the output before the
   // update pass), or a second pass and reduction over the updated state (o = q~ . s_t as
@@ -79,15 +87,16 @@ struct RecurrentTraits {
   static constexpr int kColGroupsVK = kThreads / kLanesKVK;
 
   // ---- KV ----
-  static constexpr int kLanesVKV = kBV / kVec < 1 ? 1 : kBV / kVec;
-  static constexpr int kThreadsKKV = kThreads / kLanesVKV;  // in one block
-  static constexpr int kKBlock = kK / kSplitK;                 // the rows of one block
+  static constexpr int kBVWarp = kBV / kWarpsV;                            // the columns of one warp
+  static constexpr int kLanesVKV = kBVWarp / kVec < 1 ? 1 : kBVWarp / kVec;  // lanes along V in a warp
+  static constexpr int kThreadsKKV = kThreads / (kLanesVKV * kWarpsV);      // threads along K in one block
+  static constexpr int kKBlock = kK / kSplitK;                              // the rows of one block
 
   // ---- the map, per layout ----
   static constexpr int kVecsK = kIsVK ? kElemsKVK / kVec : 1;          // vectors along K per column (VK)
   static constexpr int kLanesK = kIsVK ? kLanesKVK : kWarpSize / kLanesVKV;  // lanes sharing a column in a warp
   static constexpr int kLaneStrideK = kIsVK ? 1 : kLanesVKV;           // lane distance between them
-  static constexpr int kWarpsK = kIsVK ? 1 : kWarps;                   // warps of a block sharing a column
+  static constexpr int kWarpsK = kIsVK ? 1 : kWarps / kWarpsV;         // warps of a block sharing a column
   static constexpr int kThreadsK = kLanesK * kWarpsK;                  // threads of a block sharing a column
   static constexpr int kClusterWarpsK = kWarpsK * kSplitK;             // warps of the cluster sharing a column
   // The sums over K stay within a warp (reduce_scatter) only without a second warp or block.
@@ -109,6 +118,8 @@ struct RecurrentTraits {
   static_assert(!kIsVK || (kColGroupsVK >= 1 && kBV % kColGroupsVK == 0),
                 "VK: threads / (K / 8) column groups must divide BV (too many threads for this BV)");
   static_assert(kIsVK || (kBV % kVec == 0), "KV: BV must hold whole vectors");
+  static_assert(kWarpsV == 1 || (!kIsVK && kSplitK == 1 && kWarps % kWarpsV == 0 && kBVWarp % kVec == 0),
+                "warps along V: KV without a K split, whole vectors per warp, a divisor of the warps");
   static_assert(kIsVK || (kLanesVKV <= kWarpSize && kThreads % kLanesVKV == 0), "KV: BV / vector lanes must fit a warp");
   static_assert(kIsVK || (kThreadsKKV >= 1 && kKBlock % kThreadsKKV == 0 && kRows >= 1),
                 "KV: threads along K must divide K / kSplitK (too many threads for this BV)");
@@ -121,11 +132,13 @@ struct RecurrentTraits {
 
   // Thread tid's position along K (0 .. kThreadsK * kSplitK - 1) in block `rank` of its
   // cluster (0 without a K split), and its column group.
+  // KV: warp w of the block is warp w / kWarpsV along K and w % kWarpsV along V.
+  GDN_HD static constexpr int warp_k(int tid) { return tid / kWarpSize / kWarpsV; }
   GDN_HD static constexpr int thread_k(int tid, int rank = 0) {
-    return kIsVK ? tid % kLanesKVK : rank * kThreadsK + (tid / kWarpSize) * kLanesK + (tid % kWarpSize) / kLanesVKV;
+    return kIsVK ? tid % kLanesKVK : rank * kThreadsK + warp_k(tid) * kLanesK + (tid % kWarpSize) / kLanesVKV;
   }
   GDN_HD static constexpr int thread_col_group(int tid) {
-    return kIsVK ? tid / kLanesKVK : tid % kLanesVKV;
+    return kIsVK ? tid / kLanesKVK : (tid / kWarpSize % kWarpsV) * kLanesVKV + tid % kLanesVKV;
   }
   // K index of element r (0 .. kRows-1) of a thread at position tk along K.
   GDN_HD static constexpr int row_of(int tk, int r) {

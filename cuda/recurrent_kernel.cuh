@@ -81,7 +81,7 @@ template <class Tr, int kSums>
 __device__ __forceinline__ void write_warp_sums(const typename Tr::ComputeT (&x)[kSums][Tr::kCols],
                                                 typename Tr::ComputeT* red, int tid, int cg) {
   constexpr int kWarpStride = Tr::kBV, kSumStride = Tr::kWarpsK * Tr::kBV;
-  const int warp = tid / Tr::kWarpSize;
+  const int warp = Tr::warp_k(tid);
   if ((tid % Tr::kWarpSize) / Tr::kLaneStrideK == 0) {
 #pragma unroll
     for (int s = 0; s < kSums; ++s)

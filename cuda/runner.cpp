@@ -288,7 +288,7 @@ std::string lower(std::string s) {
 
 kernels::KernelKey key_of(const Variant& v) {
   return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks,
-                            v.stochastic, v.shared_tile, v.split_k};
+                            v.stochastic, v.shared_tile, v.split_k, v.warps_v};
 }
 
 const std::vector<Variant>& variants() {
@@ -307,6 +307,7 @@ const std::vector<Variant>& variants() {
       v.stochastic = k.stochastic;
       v.shared_tile = k.shared_tile;
       v.split_k = k.split_k;
+      v.warps_v = k.warps_v;
       const int default_threads = default_threads_for(v.state, v.K, v.bv, v.split_k);
       const int default_min_blocks = default_min_blocks_for(v.layout, v.state, v.threads, v.shared_tile);
       v.tuning = v.threads != default_threads || v.min_blocks != default_min_blocks || v.stochastic;
@@ -316,6 +317,7 @@ const std::vector<Variant>& variants() {
       if (v.min_blocks != default_min_blocks) v.name += "-o" + std::to_string(v.min_blocks);
       if (v.shared_tile) v.name += "-sh";
       if (v.split_k > 1) v.name += "-ks" + std::to_string(v.split_k);
+      if (v.warps_v > 1) v.name += "-wv" + std::to_string(v.warps_v);
       if (v.stochastic) v.name += "-sr";
       out.push_back(v);
     }
@@ -436,7 +438,8 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   };
   const Variant* best = nullptr;
   for (const Variant& v : variants())
-    if (v.family == family && !v.tuning && !v.shared_tile && v.split_k == 1 && c.V % v.bv == 0 && better(best, v))
+    if (v.family == family && !v.tuning && !v.shared_tile && v.split_k == 1 && v.warps_v == 1 && c.V % v.bv == 0 &&
+        better(best, v))
       best = &v;
   return best;
 }
