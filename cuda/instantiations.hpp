@@ -16,11 +16,11 @@
 //               registers, its per-element RNG spills under 128);
 //   kSharedTile the tile kept in shared memory between the passes of a token instead of in
 //               registers (cuda/state_tile.cuh), with registers capped at 64 (VK) or 96 (KV):
-//               more resident blocks, so more bytes in flight per SM. Compiled for the bf16
-//               state only: KV bf16 at large batch takes the BV 128 tile over 128 threads
-//               (a pair's whole 32 KB state, one contiguous read per block: v12); the VK
-//               shared tiles are measured, not chosen; with an fp32 state it measured 8%
-//               slower than registers (v5).
+//               more resident blocks, so more bytes in flight per SM. KV at large batch
+//               takes them: bf16 the BV 128 tile over 128 threads (a pair's whole 32 KB
+//               state, one contiguous read per block: v12), fp32 the BV 64 tile over 64
+//               threads capped at 170 registers (six 32 KB blocks per SM, 128 elements per
+//               thread: v19). The VK shared tiles are measured, not chosen.
 //   kSplitK     KV: a tile's K rows over a cluster of kSplitK blocks (sm_90+), each reading
 //               K / kSplitK whole rows, the sums over K exchanged through distributed shared
 //               memory (kernel_traits.hpp); the default shape counts the block's rows.
@@ -75,6 +75,7 @@
   X(kv_fp32, false, float, bf16, 32, 64, 8, false, false, 1, 1)   \
   X(kv_fp32, false, float, bf16, 64, 64, 6, false, false, 2, 1)   \
   X(kv_fp32, false, float, bf16, 64, 128, 3, false, false, 1, 4)  \
+  X(kv_fp32, false, float, bf16, 64, 64, 6, false, true, 1, 1)    \
   X(kv_fp32, false, float, float, 32, 64, 6, false, false, 1, 1)  \
   X(fp64, true, double, double, 32, 128, 1, false, false, 1, 1)   \
   X(fp64, false, double, double, 32, 128, 1, false, false, 1, 1)

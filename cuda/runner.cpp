@@ -337,27 +337,31 @@ namespace {
 
 // Each family's fastest variant, and the build of its gate and norm arithmetic
 // (cuda/numeric.hpp), by how many (sequence, value head) pairs there are per multiprocessor:
-// fitted to the H100 grids of experiments/bv_tile v16 (both launch kinds, both builds, every
-// variant; the band edges halfway, geometrically, between the grid's pairs per SM). The
+// fitted to the H100 grids of experiments/bv_tile v16 (KV fp32 from 2.7 pairs per SM: v19;
+// both launch kinds, both builds, every variant; the band edges halfway, geometrically,
+// between the grid's pairs per SM). The
 // tiles follow the pattern of the earlier fits (v9 .. v15): few pairs are latency-bound and
 // take few state elements per thread (BV 8); around one to three pairs per SM, BV 32 tiles
 // register-capped (-o8) where the cap lets one wave hold the grid; many pairs are bound by
-// the bytes in flight per SM: the default register tiles, and KV bf16 with the whole state
+// the bytes in flight per SM: the default register tiles, KV bf16 with the whole state
 // of a pair in one block's shared memory (BV 128 over 128 threads), whose contiguous 32 KB
 // reads cost 5% less than a narrower tile's pieces of every row with the slots in random
-// order. Programmatic launches read the state under the previous launch and, below 8 pairs
+// order, and KV fp32 with half a pair's state in shared memory over 64 threads (six 32 KB
+// blocks per SM where the register tile holds three; 128 state elements per thread: fewer
+// instructions per byte), 1.5-3.5% faster than the register tile from 3.9 pairs per SM with
+// programmatic launches and from 15.5 with plain ones (experiments/bv_tile, v19). Programmatic launches read the state under the previous launch and, below 8 pairs
 // per SM, prefetch the inputs (launch.cuh), so less latency is left to hide and wider tiles
 // pay earlier. The branch-free build is the faster at B = 1 (1.07-1.18x with the intrinsic
 // one); from about one pair per SM the intrinsic build, which keeps fewer registers live
 // (v14's code), is up to 4% faster on some tiles and the branch-free one on others.
 //
 // With programmatic launches that may read the state early (KernelOptions::early_state_reads),
-// two families read it after the wait at many pairs per SM: KV fp32 state from 2.7 to 22
-// pairs per SM and VK bf16 state from 11. There both GPUs measured late reads as fast or
-// faster: the H100 0.984-1.001 of the early reads' time, the H200 0.916-1.006. Elsewhere the
-// H100 lost with them: up to 18% from B = 32 (more below) for the other families and these
-// at fewer pairs, and up to 0.6% for KV fp32 from 31 pairs per SM, where the H200 gains 4-6%
-// (experiments/bv_tile, v18; the tables follow the H100).
+// VK bf16 state reads it after the wait from 11 pairs per SM, where both GPUs measured late
+// reads as fast or faster: the H100 0.984-1.001 of the early reads' time, the H200
+// 0.964-1.006. Elsewhere the H100 lost with them: up to 18% from B = 32 for the other
+// families (experiments/bv_tile, v18; the tables follow the H100). KV fp32's register tile
+// read late from 2.7 to 22 pairs per SM (v18); its shared tile, which replaced it there,
+// is 1-5% faster early (v19).
 using kernels::GateArithmetic;
 enum class StateReads {
   AsAllowed,  // before the wait where the call allows it (early_state_reads), else after
@@ -392,14 +396,13 @@ const FamilyBands kFamilyBands[] = {
      {{0.68, "bv8"}, {1.4, "bv32"}, {5.5, "bv32-o8"}, {kRest, "bv16"}},
      {{0.24, "bv8"}, {0.68, "bv32-o8", kIntrinsic}, {1.4, "bv128"}, {5.5, "bv32-o8"}, {kRest, "bv64", kIntrinsic}}},
     {"kv-bf16-fp32state",
-     {{0.68, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {kRest, "bv64"}},
+     {{0.68, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {11.0, "bv64"}, {kRest, "bv64-t64-o6-sh"}},
      {{0.085, "bv8"},
       {0.24, "bv32"},
       {0.68, "bv16", kIntrinsic},
       {1.4, "bv128"},
       {2.7, "bv32-o8", kIntrinsic},
-      {22.0, "bv64", GateArithmetic::BranchFree, kAfterWait},
-      {kRest, "bv64"}}},
+      {kRest, "bv64-t64-o6-sh"}}},
 };
 
 // The band of the family's table that holds N sequences of this config, or nullptr (a family

@@ -60,15 +60,16 @@ TEST_CASE("device equals the emulation bit for bit: every variant, every scenari
 TEST_CASE("sanitizer set: representative variants on small shapes", "[gpu][sanitize]") {
   // Covers: VK and KV, bf16 / fp32 / fp64 state, shared-memory reductions over 4 and 16
   // warps (KV BV 32, KV fp32 BV 128), one-warp blocks (BV 8), tiles in shared memory
-  // (cp.async copies, read back by the thread that copied them), every scenario, the two
-  // arithmetic builds in turn; a K split over a cluster (distributed shared memory, cluster
-  // barriers), in registers and in shared memory; KV warps split over the columns (sums
-  // over K within each warp).
+  // (cp.async copies, read back by the thread that copied them; bf16 and fp32), every
+  // scenario, the two arithmetic builds in turn; a K split over a cluster (distributed
+  // shared memory, cluster barriers), in registers and in shared memory; KV warps split
+  // over the columns (sums over K within each warp).
   for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32", "kv-bf16-fp32state-bv128",
                            "vk-bf16-fp32state-bv8", "kv-bf16-bf16state-bv8", "kv-fp64-bv32", "vk-fp32-bv32",
                            "kv-bf16-bf16state-bv32-sr", "kv-bf16-bf16state-bv16", "vk-bf16-bf16state-bv16-sh",
-                           "kv-bf16-bf16state-bv128-t128-sh", "kv-bf16-fp32state-bv64-ks2",
-                           "kv-bf16-bf16state-bv128-sh-ks2", "kv-bf16-fp32state-bv64-wv4"}) {
+                           "kv-bf16-bf16state-bv128-t128-sh", "kv-bf16-fp32state-bv64-t64-o6-sh",
+                           "kv-bf16-fp32state-bv64-ks2", "kv-bf16-bf16state-bv128-sh-ks2",
+                           "kv-bf16-fp32state-bv64-wv4"}) {
     const gpu::Variant& v = by_name(name);
     if (cannot_run_here(v)) continue;
     for (Scenario sc : {Scenario::Decode, Scenario::NullBlock, Scenario::Speculative, Scenario::Varlen, Scenario::Packed}) {
