@@ -89,7 +89,6 @@ struct RecurrentTraits {
   // ---- KV ----
   static constexpr int kBVWarp = kBV / kWarpsV;                            // the columns of one warp
   static constexpr int kLanesVKV = kBVWarp / kVec < 1 ? 1 : kBVWarp / kVec;  // lanes along V in a warp
-  static constexpr int kThreadsKKV = kThreads / (kLanesVKV * kWarpsV);      // threads along K in one block
   static constexpr int kKBlock = kK / kSplitK;                              // the rows of one block
 
   // ---- the map, per layout ----
@@ -101,7 +100,7 @@ struct RecurrentTraits {
   static constexpr int kClusterWarpsK = kWarpsK * kSplitK;             // warps of the cluster sharing a column
   // The sums over K stay within a warp (reduce_scatter) only without a second warp or block.
   static constexpr bool kReduceInWarp = kClusterWarpsK == 1;
-  static constexpr int kRows = kIsVK ? kElemsKVK : kKBlock / kThreadsKKV;  // K elements per thread
+  static constexpr int kRows = kIsVK ? kElemsKVK : kKBlock / kThreadsK;  // K elements per thread
   static constexpr int kCols = kIsVK ? kBV / (kColGroupsVK > 0 ? kColGroupsVK : 1) : kVec;  // columns per thread
   // Norm reduction: kNormLanes lanes (lane distance 1), kNormPerLane elements each.
   static constexpr int kNormLanes = kIsVK ? kLanesKVK : kWarpSize;
@@ -121,7 +120,7 @@ struct RecurrentTraits {
   static_assert(kWarpsV == 1 || (!kIsVK && kSplitK == 1 && kWarps % kWarpsV == 0 && kBVWarp % kVec == 0),
                 "warps along V: KV without a K split, whole vectors per warp, a divisor of the warps");
   static_assert(kIsVK || (kLanesVKV <= kWarpSize && kThreads % kLanesVKV == 0), "KV: BV / vector lanes must fit a warp");
-  static_assert(kIsVK || (kThreadsKKV >= 1 && kKBlock % kThreadsKKV == 0 && kRows >= 1),
+  static_assert(kIsVK || (kThreadsK >= 1 && kKBlock % kThreadsK == 0 && kRows >= 1),
                 "KV: threads along K must divide K / kSplitK (too many threads for this BV)");
   static_assert(kSplitK == 1 || kSplitK == 2 || kSplitK == 4 || kSplitK == 8, "K split: a cluster of 1, 2, 4 or 8 blocks");
   static_assert(kSplitK == 1 || !kIsVK, "K split: KV only (a VK column's K elements lie within one warp)");
