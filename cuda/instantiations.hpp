@@ -73,6 +73,7 @@
   X(kv_fp32, false, float, bf16, 64, 128, 3, false, false, 1, 1)  \
   X(kv_fp32, false, float, bf16, 128, 256, 1, false, false, 1, 1) \
   X(kv_fp32, false, float, bf16, 32, 64, 8, false, false, 1, 1)   \
+  X(kv_fp32, false, float, bf16, 128, 256, 2, false, false, 1, 1) \
   X(kv_fp32, false, float, bf16, 64, 64, 6, false, false, 2, 1)   \
   X(kv_fp32, false, float, bf16, 64, 128, 3, false, false, 1, 4)  \
   X(kv_fp32, false, float, bf16, 64, 64, 6, false, true, 1, 1)    \
