@@ -32,6 +32,6 @@ j = s.index('    });\n', i) + len('    });\n')
 s = s[:j] + '    GDN_MARK(3, sums[0][0], sums[kSums - 1][kCols - 1]);\n' + s[j:]
 rep('    // Pass 2: S = exp(g) S', '    GDN_MARK(4, uk[0], uk[kCols - 1]);\n    // Pass 2: S = exp(g) S')
 rep('        !last);\n', '        !last);\n    GDN_MARK(5, q_dot_s[0][0]);\n')
-k = s.rindex('  }\n}\n\n}  // namespace gdn::kernels')
-s = s[:k] + '  }\n  GDN_MARK(6);\n}\n\n}  // namespace gdn::kernels' + s[k+len('  }\n}\n\n}  // namespace gdn::kernels'):]
+rep('  }\n  finish_cluster_reads<Tr>(reduction);\n}\n\n}  // namespace gdn::kernels',
+    '  }\n  GDN_MARK(6);\n  finish_cluster_reads<Tr>(reduction);\n}\n\n}  // namespace gdn::kernels')
 open(p, 'w').write(s)

@@ -1,4 +1,4 @@
-// Per-block timeline of the decode kernel (experiments/bv_tile, v7 and v13): where the
+// Per-block timeline of the decode kernel (experiments/bv_tile, v7, v13 and v20): where the
 // microseconds of a small-batch launch go. Built against a copy of cuda/ with clock64 points
 // inserted by mark.py (GDN_MARK below records them for thread 0 of every block, with
 // %globaltimer at entry, after the wait for the previous grid and at exit), or with
@@ -178,7 +178,11 @@ int main(int argc, char** argv) {
       run<RecurrentTraits<bf16, bf16, true, 16, 32, 16, false, false>>("vk-bf16-bv16", B, 512, programmatic, early);
       run<RecurrentTraits<bf16, bf16, true, 32, 64, 8, false, false>>("vk-bf16-bv32", B, 512, programmatic, early);
       run<RecurrentTraits<bf16, bf16, true, 32, 128, 6, false, false>>("vk-bf16-bv32-t128-o6", B, 512, programmatic, early);
+      run<RecurrentTraits<bf16, bf16, true, 64, 128, 4, false, false>>("vk-bf16-bv64", B, 512, programmatic, early);
       run<RecurrentTraits<bf16, bf16, false, 32, 64, 8, false, false>>("kv-bf16-bv32-o8", B, 512, programmatic, early);
+      run<RecurrentTraits<bf16, bf16, false, 64, 128, 4, false, false>>("kv-bf16-bv64-o4", B, 512, programmatic, early);
+      run<RecurrentTraits<bf16, bf16, false, 128, 256, 2, false, false>>("kv-bf16-bv128-o2", B, 512, programmatic, early);
+      run<RecurrentTraits<bf16, bf16, false, 32, 64, 8, false, false, 1, 2>>("kv-bf16-bv32-o8-wv2", B, 512, programmatic, early);
       run<RecurrentTraits<bf16, bf16, false, 128, 128, 5, false, true>>("kv-bf16-bv128-t128-sh", B, 512, programmatic, early);
       run<RecurrentTraits<float, bf16, true, 8, 32, 1, false, false>>("vk-fp32-bv8", B, 512, programmatic, early);
     }
