@@ -337,26 +337,27 @@ namespace {
 
 // Each family's fastest variant, and the build of its gate and norm arithmetic
 // (cuda/numeric.hpp), by how many (sequence, value head) pairs there are per multiprocessor:
-// fitted to the H100 grids of experiments/bv_tile v16 (KV fp32 from 2.7 pairs per SM: v19;
-// both launch kinds, both builds, every variant; the band edges halfway, geometrically,
-// between the grid's pairs per SM). The tiles follow the pattern of the earlier fits (v9 ..
-// v15): few pairs are latency-bound and take few state elements per thread (BV 8); around
-// one to three pairs per SM, BV 32 tiles register-capped (-o8) where the cap lets one wave
-// hold the grid; many pairs are bound by the bytes in flight per SM: the default register
-// tiles, KV bf16 with the whole state of a pair in one block's shared memory (BV 128 over
-// 128 threads), whose contiguous 32 KB reads cost 5% less than a narrower tile's pieces of
-// every row with the slots in random order, and KV fp32 with half a pair's state in shared
-// memory over 64 threads (six 32 KB blocks per SM where the register tile holds three; 128
-// state elements per thread: fewer instructions per byte), 1.2-3.1% faster than the register
-// tile from 3.9 pairs per SM with programmatic launches and from 15.5 with plain ones
-// (experiments/bv_tile, v19). KV fp32 with programmatic launches takes a pair's whole state
-// in registers (BV 128 over 256 threads, capped at 128 registers so that two blocks fit an
-// SM: -o2) from 1.4 to 2.7 pairs per SM, 3% faster there than the BV 32 -o8 tile
+// fitted to the H100 grids of experiments/bv_tile v16 (KV fp32 from 2.7 pairs per SM: v19; KV
+// fp32 programmatic from 1.4 to 2.7: v20; both launch kinds, both builds, every variant; the
+// band edges halfway, geometrically, between the grid's pairs per SM). The tiles follow the
+// pattern of the earlier fits (v9 .. v15): few pairs are latency-bound and take few state
+// elements per thread (BV 8); around one to three pairs per SM, BV 32 tiles register-capped
+// (-o8) where the cap lets one wave hold the grid; many pairs are bound by the bytes in flight
+// per SM: the default register tiles, KV bf16 with the whole state of a pair in one block's
+// shared memory (BV 128 over 128 threads), whose contiguous 32 KB reads cost 5% less than a
+// narrower tile's pieces of every row with the slots in random order, and KV fp32 with half a
+// pair's state in shared memory over 64 threads (six 32 KB blocks per SM where the register
+// tile holds three; 128 state elements per thread: fewer instructions per byte), 1.2-3.1%
+// faster than the register tile from 3.9 pairs per SM with programmatic launches and from 15.5
+// with plain ones (experiments/bv_tile, v19). KV fp32 with programmatic launches takes a pair's
+// whole state in registers (BV 128 over 256 threads, capped at 128 registers so that two blocks
+// fit an SM: -o2) from 1.4 to 2.7 pairs per SM, 3% faster there than the BV 32 -o8 tile
 // (experiments/bv_tile, v20). Programmatic launches read the state under the previous launch
 // and, below 8 pairs per SM, prefetch the inputs (launch.cuh), so less latency is left to
-// hide and wider tiles pay earlier. The branch-free build is the faster at B = 1 (1.07-1.18x with the intrinsic
-// one); from about one pair per SM the intrinsic build, which keeps fewer registers live
-// (v14's code), is up to 4% faster on some tiles and the branch-free one on others.
+// hide and wider tiles pay earlier. The branch-free build is the faster at B = 1
+// (1.07-1.18x with the intrinsic one); from about one pair per SM the intrinsic build, which
+// keeps fewer registers live (v14's code), is up to 4% faster on some tiles and the
+// branch-free one on others.
 //
 // With programmatic launches that may read the state early (KernelOptions::early_state_reads),
 // VK bf16 state reads it after the wait from 11 pairs per SM, where both GPUs measured late
