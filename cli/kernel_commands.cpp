@@ -36,12 +36,12 @@ void list_kernels(bool names_only) {
       std::printf("%s %s %s\n", v.name.c_str(), to_string(v.profile).c_str(), to_string(v.layout).c_str());
     return;
   }
-  std::printf("%-35s %-6s %-16s %-8s %-8s %4s %7s %9s %4s %7s %7s\n", "name", "layout", "profile", "state", "inputs",
-              "BV", "threads", "minblocks", "K", "K-split", "V-warps");
+  std::printf("%-40s %-6s %-16s %-8s %-8s %4s %7s %9s %4s %4s %7s %7s\n", "name", "layout", "profile", "state", "inputs",
+              "BV", "threads", "minblocks", "K", "V", "K-split", "V-warps");
   for (const gpu::Variant& v : gpu::variants())
-    std::printf("%-35s %-6s %-16s %-8s %-8s %4d %7d %9d %4d %7d %7d\n", v.name.c_str(), to_string(v.layout).c_str(),
+    std::printf("%-40s %-6s %-16s %-8s %-8s %4d %7d %9d %4d %4s %7d %7d\n", v.name.c_str(), to_string(v.layout).c_str(),
                 to_string(v.profile).c_str(), to_string(v.state).c_str(), to_string(v.input).c_str(), v.bv, v.threads,
-                v.min_blocks, v.K, v.split_k, v.warps_v);
+                v.min_blocks, v.K, v.V > 0 ? std::to_string(v.V).c_str() : "any", v.split_k, v.warps_v);
   std::printf("\nfamilies (the variant chosen per call from the batch and the GPU; `gdn kernels --choices`):");
   for (const std::string& f : gpu::family_names()) std::printf(" %s", f.c_str());
   std::printf("\noptions of gdn run: --stochastic-rounding SEED (bf16 state), --beta-bf16, --decay-bf16 (float kernels), "

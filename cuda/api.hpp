@@ -16,8 +16,8 @@ namespace gdn::gpu {
 // One compiled instantiation. Its name is "<layout>-<profile>-bv<BV>", e.g.
 // "vk-bf16-bf16state-bv32", with "-t<threads>" and "-o<min blocks>" appended for a launch
 // shape other than the default (tuning candidates), "-sh" for a tile in shared memory,
-// "-ks<n>" for a K split over clusters of n blocks and "-sr" for the stochastic-rounding
-// build of a tile; the family "<layout>-<profile>" picks a variant per call
+// "-ks<n>" for a K split over clusters of n blocks, "-v<V>" for a build that takes one value
+// head dimension V only and "-sr" for the stochastic-rounding build of a tile; the family "<layout>-<profile>" picks a variant per call
 // (choose_variant). Runs with KernelOptions::stochastic_rounding use the "-sr" twin of the variant.
 struct Variant {
   std::string name;
@@ -34,11 +34,15 @@ struct Variant {
   bool shared_tile = false;  // the tile in shared memory between passes ("-sh", cuda/state_tile.cuh)
   int split_k = 1;           // KV: the tile's K rows over a cluster of this many blocks ("-ks<n>", sm_90+)
   int warps_v = 1;           // KV: the block's warps split its columns into this many groups ("-wv<n>")
+  int V = 0;                 // the one value head dimension the build takes ("-v<V>"); 0: any multiple of bv
   bool tuning = false;      // a launch shape other than its tile's default, or the "-sr" build
 };
 
 const std::vector<Variant>& variants();
 std::vector<std::string> family_names();
+// Whether the variant's tile takes the config's value head dimension: a multiple of its BV,
+// and its compiled V where it has one.
+bool takes_columns(const Variant& variant, const Config& config);
 
 struct KernelOptions {
   bool stochastic_rounding = false;  // bf16 state only: stochastic instead of nearest-even

@@ -333,6 +333,7 @@ void bench_config(const BenchOptions& opt, const DeviceInfo& dev, double copy_gb
   for (const Variant& var : variants()) {
     if (var.family != family || var.stochastic) continue;
     if (opt.chosen_only && var.name != chosen) continue;
+    if (!takes_columns(var, cfg)) continue;
     if (!opt.bvs.empty() && std::find(opt.bvs.begin(), opt.bvs.end(), var.bv) == opt.bvs.end()) continue;
     if (!runs_on(var, dev)) {
       std::printf("%s: skipped, needs thread block clusters (sm_90+)\n", var.name.c_str());

@@ -24,10 +24,11 @@ struct KernelKey {
   bool shared_tile = false;
   int split_k = 1;
   int warps_v = 1;
+  int V = 0;  // the value head dimension the build is compiled for; 0: any multiple of bv
   bool operator==(const KernelKey& o) const {
     return vk == o.vk && state == o.state && input == o.input && bv == o.bv && threads == o.threads && K == o.K &&
            min_blocks == o.min_blocks && stochastic == o.stochastic && shared_tile == o.shared_tile &&
-           split_k == o.split_k && warps_v == o.warps_v;
+           split_k == o.split_k && warps_v == o.warps_v && V == o.V;
   }
 };
 
@@ -39,11 +40,13 @@ constexpr Elem elem_of() {
 template <class Tr>
 constexpr KernelKey key_of() {
   return KernelKey{Tr::kIsVK,     elem_of<typename Tr::StateT>(), elem_of<typename Tr::InputT>(), Tr::kBV, Tr::kThreads, Tr::kK,
-                   Tr::kMinBlocks, Tr::kStochastic, Tr::kSharedTile, Tr::kSplitK, Tr::kWarpsV};
+                   Tr::kMinBlocks, Tr::kStochastic, Tr::kSharedTile, Tr::kSplitK, Tr::kWarpsV, Tr::kV};
 }
 // The traits of one line of instantiations.hpp.
-#define GDN_RECURRENT_TRAITS(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK, kWarpsV) \
-  ::gdn::kernels::RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK, kWarpsV>
+#define GDN_RECURRENT_TRAITS(kIsVK, StateT, InputT, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK, kWarpsV, \
+                             kV)                                                                                        \
+  ::gdn::kernels::RecurrentTraits<StateT, InputT, kIsVK, kBV, kThreads, kMinBlocks, kStochastic, kSharedTile, kSplitK,  \
+                                  kWarpsV, kV>
 
 using LaunchFn = void (*)(const RecurrentParams&, cudaStream_t);
 using EmulateFn = void (*)(const RecurrentParams&);

@@ -144,6 +144,7 @@ void emulate_block(const RecurrentParams& p, int n, int hv, int vt) {
 // Every block of the launch, in grid order.
 template <class Tr>
 void emulate_recurrent(const RecurrentParams& p) {
+  require_columns<Tr>(p.V);
   const int tiles = p.V / Tr::kBV;
   for (int n = 0; n < p.N; ++n)
     for (int hv = 0; hv < p.HV; ++hv)

@@ -20,6 +20,8 @@
 // the warps) every column's sums over K stay within one warp, as in VK. The norms reduce
 // over one warp, lane l holding K/32 contiguous elements.
 #pragma once
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "numeric.hpp"
@@ -27,8 +29,8 @@
 namespace gdn::kernels {
 
 template <class StateT_, class InputT_, bool kIsVK_, int kBV_, int kThreads_, int kMinBlocks_ = 1,
-          bool kStochastic_ = false, bool kSharedTile_ = false, int kSplitK_ = 1, int kWarpsV_ = 1, int kK_ = 128,
-          int kVecBytes_ = 16>
+          bool kStochastic_ = false, bool kSharedTile_ = false, int kSplitK_ = 1, int kWarpsV_ = 1, int kV_ = 0,
+          int kK_ = 128, int kVecBytes_ = 16>
 struct RecurrentTraits {
   using StateT = StateT_;
   using InputT = InputT_;
@@ -56,6 +58,13 @@ struct RecurrentTraits {
   // warp (reduce_scatter: no shared memory, no block barrier), at the price of shorter pieces
   // of each row per warp load (BV / kWarpsV columns instead of BV).
   static constexpr int kWarpsV = kWarpsV_;
+  // The value head dimension the build is compiled for, or 0: any multiple of BV, read from
+  // the call. With V fixed, every state vector's offset in a head is a compile-time constant,
+  // so its loads and stores take immediate offsets from one address; with V a run-time value
+  // each KV store computes its own 64-bit address (row x V) into the same registers, which
+  // the previous store still holds until it has issued (the stores go one at a time:
+  // experiments/bv_tile, v21). VK's offsets need K only, which every build fixes.
+  static constexpr int kV = kV_;
   // Where a token's output comes from: the sums over the state before its update, beside
   // k . s (step.hpp, output_from_sums: one reduction over K per token, the output before the
   // update pass), or a second pass and reduction over the updated state (o = q~ . s_t as
@@ -125,9 +134,14 @@ struct RecurrentTraits {
   static_assert(kSplitK == 1 || kSplitK == 2 || kSplitK == 4 || kSplitK == 8, "K split: a cluster of 1, 2, 4 or 8 blocks");
   static_assert(kSplitK == 1 || !kIsVK, "K split: KV only (a VK column's K elements lie within one warp)");
   static_assert(kK % kSplitK == 0, "K split: whole rows per block");
+  static_assert(kV >= 0 && kV % kBV == 0, "a compiled V must be a multiple of the tile BV (0: V from the call)");
   static_assert(kRows * kCols * kThreads * kSplitK == kK * kBV, "every tile element belongs to exactly one thread");
   static_assert(!kSharedTile || kKBlock * kBV * sizeof(StateT) <= 48 * 1024,
                 "a shared tile must fit 48 KB of static shared memory");
+
+  // The value head dimension of a call with V columns: the compiled one where there is one
+  // (the host refuses a call with another V).
+  GDN_HD static constexpr int columns(int V) { return kV > 0 ? kV : V; }
 
   // Thread tid's position along K (0 .. kThreadsK * kSplitK - 1) in block `rank` of its
   // cluster (0 without a K split), and its column group.
@@ -151,5 +165,15 @@ struct RecurrentTraits {
   // Column (within the tile) of element c (0 .. kCols-1) of a thread in column group cg.
   GDN_HD static constexpr int col_of(int cg, int c) { return cg * kCols + c; }
 };
+
+// Refuses a launch (device or emulation) of a build compiled for another V than the call's:
+// its state offsets would run past the call's heads. The host API refuses such a call
+// earlier, with the variant's name (runner.cpp, check_launchable).
+template <class Tr>
+void require_columns(int V) {
+  if (Tr::kV > 0 && V != Tr::kV)
+    throw std::invalid_argument("the recurrent kernel was compiled for V=" + std::to_string(Tr::kV) +
+                                ", the call has V=" + std::to_string(V));
+}
 
 }  // namespace gdn::kernels

@@ -41,6 +41,7 @@ inline void require_clusters() {
 template <class Tr>
 void launch_recurrent(const RecurrentParams& params, cudaStream_t stream) {
   if constexpr (Tr::kSplitK > 1) require_clusters();
+  require_columns<Tr>(params.V);
   RecurrentParams p = params;
   p.tiles_divisor = make_fast_divisor(static_cast<uint32_t>(p.V / Tr::kBV * Tr::kSplitK));
   p.heads_divisor = make_fast_divisor(static_cast<uint32_t>(p.HV));

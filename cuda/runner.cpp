@@ -288,7 +288,7 @@ std::string lower(std::string s) {
 
 kernels::KernelKey key_of(const Variant& v) {
   return kernels::KernelKey{v.layout == Layout::VK, elem_of(v.state), elem_of(v.input), v.bv, v.threads, v.K, v.min_blocks,
-                            v.stochastic, v.shared_tile, v.split_k, v.warps_v};
+                            v.stochastic, v.shared_tile, v.split_k, v.warps_v, v.V};
 }
 
 const std::vector<Variant>& variants() {
@@ -308,6 +308,7 @@ const std::vector<Variant>& variants() {
       v.shared_tile = k.shared_tile;
       v.split_k = k.split_k;
       v.warps_v = k.warps_v;
+      v.V = k.V;
       const int default_threads = default_threads_for(v.state, v.K, v.bv, v.split_k);
       const int default_min_blocks = default_min_blocks_for(v.layout, v.state, v.threads, v.shared_tile);
       v.tuning = v.threads != default_threads || v.min_blocks != default_min_blocks || v.stochastic;
@@ -318,6 +319,7 @@ const std::vector<Variant>& variants() {
       if (v.shared_tile) v.name += "-sh";
       if (v.split_k > 1) v.name += "-ks" + std::to_string(v.split_k);
       if (v.warps_v > 1) v.name += "-wv" + std::to_string(v.warps_v);
+      if (v.V > 0) v.name += "-v" + std::to_string(v.V);
       if (v.stochastic) v.name += "-sr";
       out.push_back(v);
     }
@@ -325,6 +327,8 @@ const std::vector<Variant>& variants() {
   }();
   return all;
 }
+
+bool takes_columns(const Variant& v, const Config& c) { return c.V % v.bv == 0 && (v.V == 0 || c.V == v.V); }
 
 std::vector<std::string> family_names() {
   std::vector<std::string> names;
@@ -354,7 +358,11 @@ namespace {
 // fit an SM: -o2) from 1.4 to 2.7 pairs per SM, 3% faster there than the BV 32 -o8 tile
 // (experiments/bv_tile, v20). Programmatic launches read the state under the previous launch
 // and, below 8 pairs per SM, prefetch the inputs (launch.cuh), so less latency is left to
-// hide and wider tiles pay earlier. The branch-free build is the faster at B = 1
+// hide and wider tiles pay earlier. Where a band names a build for V = 128 ("-v128", its state
+// offsets compile-time constants: kernel_traits.hpp), Qwen3-Next's calls take it and others
+// the same tile built for any V (band_variant): KV bf16's whole-state shared tile 0.973-1.000
+// of the time of the tile for any V, KV fp32's BV 8, 32 and 128 register tiles 0.96-0.993
+// in their bands (experiments/bv_tile, v22). The branch-free build is the faster at B = 1
 // (1.07-1.18x with the intrinsic one); from about one pair per SM the intrinsic build, which
 // keeps fewer registers live (v14's code), is up to 4% faster on some tiles and the
 // branch-free one on others.
@@ -390,21 +398,21 @@ const FamilyBands kFamilyBands[] = {
      {{0.68, "bv8"}, {kRest, "bv64"}},
      {{0.24, "bv8"}, {1.4, "bv64"}, {11.0, "bv64", kIntrinsic}, {kRest, "bv64", kIntrinsic, kAfterWait}}},
     {"kv-bf16-bf16state",  //
-     {{0.24, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {kRest, "bv128-t128-sh", kIntrinsic}},
+     {{0.24, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {kRest, "bv128-t128-sh-v128", kIntrinsic}},
      {{0.085, "bv8"},
       {0.68, "bv64"},
       {2.7, "bv32-o8", kIntrinsic},
-      {5.5, "bv128-t128-sh", kIntrinsic},
-      {kRest, "bv128-t128-sh"}}},
+      {5.5, "bv128-t128-sh-v128", kIntrinsic},
+      {kRest, "bv128-t128-sh-v128"}}},
     {"vk-bf16-fp32state",  //
      {{0.68, "bv8"}, {1.4, "bv32"}, {5.5, "bv32-o8"}, {kRest, "bv16"}},
      {{0.24, "bv8"}, {0.68, "bv32-o8", kIntrinsic}, {1.4, "bv128"}, {5.5, "bv32-o8"}, {kRest, "bv64", kIntrinsic}}},
     {"kv-bf16-fp32state",
-     {{0.68, "bv8"}, {2.7, "bv32-o8", kIntrinsic}, {11.0, "bv64"}, {kRest, "bv64-t64-o6-sh"}},
-     {{0.085, "bv8"},
-      {0.24, "bv32"},
+     {{0.68, "bv8-v128"}, {2.7, "bv32-o8", kIntrinsic}, {11.0, "bv64"}, {kRest, "bv64-t64-o6-sh"}},
+     {{0.085, "bv8-v128"},
+      {0.24, "bv32-v128"},
       {0.68, "bv16", kIntrinsic},
-      {1.4, "bv128"},
+      {1.4, "bv128-v128"},
       {2.7, "bv128-o2", kIntrinsic},
       {kRest, "bv64-t64-o6-sh"}}},
 };
@@ -422,22 +430,36 @@ const Band* band_for(const std::string& family, const Config& c, int64_t N, int 
   return nullptr;
 }
 
-// The band whose choice v is for N sequences of this config (v is the band's variant and
-// divides V, as choose_variant takes it), or nullptr: v is not the family's choice there.
+// The variant a band stands for in a call of this config: the one it names where that takes
+// the call's V; where the named one is a build for another V ("-v<V>"), the same tile for
+// any V; nullptr where neither takes it (or the named variant was not compiled).
+const Variant* band_variant(const std::string& family, const Band& band, const Config& c) {
+  const Variant* named = nullptr;
+  for (const Variant& v : variants())
+    if (v.name == family + "-" + band.variant) named = &v;
+  if (named == nullptr || takes_columns(*named, c)) return named;
+  if (named->V == 0) return nullptr;
+  kernels::KernelKey any_v = key_of(*named);
+  any_v.V = 0;
+  for (const Variant& v : variants())
+    if (key_of(v) == any_v && takes_columns(v, c)) return &v;
+  return nullptr;
+}
+
+// The band whose choice v is for N sequences of this config, or nullptr: v is not the
+// family's choice there.
 const Band* band_choosing(const Variant& v, const Config& c, int64_t N, int sms, bool programmatic_launch) {
   const Band* band = band_for(v.family, c, N, sms, programmatic_launch);
-  return band != nullptr && v.name == v.family + "-" + band->variant && c.V % v.bv == 0 ? band : nullptr;
+  return band != nullptr && band_variant(v.family, *band, c) == &v ? band : nullptr;
 }
 
 }  // namespace
 
 const Variant* choose_variant(const std::string& family, const Config& c, int64_t N, int sms, bool programmatic_launch) {
-  if (const Band* band = band_for(family, c, N, sms, programmatic_launch)) {
-    for (const Variant& v : variants())
-      if (v.name == family + "-" + band->variant && c.V % v.bv == 0) return &v;
-  }
+  if (const Band* band = band_for(family, c, N, sms, programmatic_launch))
+    if (const Variant* v = band_variant(family, *band, c)) return v;
   // Otherwise (a family without a table, a variant not compiled, or V not a multiple of its
-  // BV): the largest default register tile up to 32 that divides V.
+  // BV): the largest default register tile up to 32 that divides V, a build for any V.
   auto better = [](const Variant* a, const Variant& b) {
     if (a == nullptr) return true;
     if ((a->bv <= 32) != (b.bv <= 32)) return b.bv <= 32;
@@ -445,8 +467,8 @@ const Variant* choose_variant(const std::string& family, const Config& c, int64_
   };
   const Variant* best = nullptr;
   for (const Variant& v : variants())
-    if (v.family == family && !v.tuning && !v.shared_tile && v.split_k == 1 && v.warps_v == 1 && c.V % v.bv == 0 &&
-        better(best, v))
+    if (v.family == family && !v.tuning && !v.shared_tile && v.split_k == 1 && v.warps_v == 1 && v.V == 0 &&
+        takes_columns(v, c) && better(best, v))
       best = &v;
   return best;
 }
@@ -467,7 +489,7 @@ const Variant& find_variant(const std::string& name, const Config& c, int64_t N,
     if (v.name == name) return v;
   if (o.stochastic_rounding) {  // the family's stochastic-rounding build, whatever the batch
     for (const Variant& v : variants())
-      if (v.family == name && v.stochastic && c.V % v.bv == 0) return v;
+      if (v.family == name && v.stochastic && takes_columns(v, c)) return v;
   }
   if (const Variant* v = choose_variant(name, c, N, sms, o.programmatic_launch)) return *v;
   const std::vector<std::string> families = family_names();
@@ -521,6 +543,8 @@ void check_launchable(const Variant& v, const Config& c, const Inputs& in, const
   if (c.layout != v.layout)
     throw InputError(who + "takes the " + to_string(v.layout) + " layout, the call is " + to_string(c.layout));
   if (c.K != v.K) throw InputError(who + "compiled for K=" + std::to_string(v.K) + ", the call has K=" + std::to_string(c.K));
+  if (v.V > 0 && c.V != v.V)
+    throw InputError(who + "compiled for V=" + std::to_string(v.V) + ", the call has V=" + std::to_string(c.V));
   if (c.V % v.bv != 0)
     throw InputError(who + "V=" + std::to_string(c.V) + " is not a multiple of its tile BV=" + std::to_string(v.bv));
   constexpr int64_t kMax = std::numeric_limits<int32_t>::max();

@@ -9,6 +9,7 @@
 #include "cuda/api.hpp"
 #include "cuda/numeric.hpp"
 #include "cuda/step.hpp"
+#include "cuda/variant_key.hpp"
 #include "gpu/branch_free_cases.hpp"
 #include "gpu/kernel_cases.hpp"
 #include "reference/rounding.hpp"
@@ -209,7 +210,7 @@ TEST_CASE("an output that is all cancellation stays within the error model, ever
   c.H = 1;
   c.HV = 2;
   c.K = v.K;
-  c.V = std::max<int64_t>(v.bv, 32);
+  c.V = v.V > 0 ? v.V : std::max<int64_t>(v.bv, 32);
   c.layout = v.layout;
   c.gate_form = GateForm::Precomputed;
   GenerateOptions o;
@@ -344,6 +345,15 @@ TEST_CASE("shapes and options a kernel cannot take are refused before launch", "
   refused(kc.config, fp32_pool, {}, "not representable in bfloat16");
   KernelCase small = make_case(v, Scenario::Decode, 1, 2, 4, 40);
   refused(small.config, small.inputs, {}, "V=40 is not a multiple of its tile BV=32");
+  // A build for one V refuses another, before launch (its state offsets are compile-time).
+  for (const gpu::Variant& w : gpu::variants()) {
+    if (w.V == 0) continue;
+    const KernelCase other = make_case(w, Scenario::Decode, 5, 2, 4, 2 * w.V);
+    INFO(w.name);
+    CHECK_THROWS_WITH(gpu::run_emulation(w, other.config, other.inputs),
+                      Catch::Matchers::Contains("compiled for V=" + std::to_string(w.V) + ", the call has V=" +
+                                                std::to_string(2 * w.V)));
+  }
   const gpu::Variant f32 = gpu::find_variant("vk-bf16-fp32state-bv32", shape, 1);
   KernelCase f32_case = make_case(f32, Scenario::Decode, 2);
   gpu::KernelOptions sr;
@@ -384,11 +394,27 @@ TEST_CASE("families choose a compiled variant of their own that divides V, fewer
           const gpu::Variant* v = gpu::choose_variant(f, c, N, sms, programmatic);
           INFO(f << " V=" << V << " N=" << N << (programmatic ? " programmatic" : " plain"));
           bool some_tile_divides = false;
-          for (const gpu::Variant& w : gpu::variants()) some_tile_divides |= w.family == f && V % w.bv == 0;
+          for (const gpu::Variant& w : gpu::variants())
+            some_tile_divides |= w.family == f && V % w.bv == 0 && (w.V == 0 || w.V == V);
           REQUIRE((v != nullptr) == some_tile_divides);
           if (v == nullptr) continue;
           CHECK(v->family == f);
           CHECK(V % v->bv == 0);
+          CHECK((v->V == 0 || v->V == V));
+          // Where the choice is a build for one V, the family makes the same choice for another
+          // V with the tile built for any V: its twin, the same key but V.
+          if (v->V > 0) {
+            Config other = c;
+            other.V = 2 * V;
+            const gpu::Variant* w = gpu::choose_variant(f, other, N, sms, programmatic);
+            REQUIRE(w != nullptr);
+            kernels::KernelKey twin = gpu::key_of(*v);
+            twin.V = 0;
+            CHECK(gpu::key_of(*w) == twin);
+            CHECK(gpu::choose_arithmetic(*w, other, N, sms, programmatic) ==
+                  gpu::choose_arithmetic(*v, c, N, sms, programmatic));
+            CHECK(gpu::takes_early_reads(*w, other, N, sms) == gpu::takes_early_reads(*v, c, N, sms));
+          }
           CHECK_FALSE(v->stochastic);
           // The arithmetic build is the band's for the family's choice; any other variant of
           // the family takes the branch-free one.

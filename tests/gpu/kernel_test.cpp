@@ -64,12 +64,14 @@ TEST_CASE("sanitizer set: representative variants on small shapes", "[gpu][sanit
   // scenario, the two arithmetic builds in turn; a K split over a cluster (distributed
   // shared memory, cluster barriers), in registers and in shared memory; KV warps split
   // over the columns (sums over K within each warp); a register cap that spills to local
-  // memory (KV fp32 BV 128 -o2, 128 registers).
+  // memory (KV fp32 BV 128 -o2, 128 registers); a build for V = 128 alone, whose state offsets
+  // are compile-time constants (the KV bf16 whole-state shared tile, -v128).
   for (const char* name : {"vk-bf16-bf16state-bv32", "kv-bf16-bf16state-bv32", "kv-bf16-fp32state-bv128",
                            "kv-bf16-fp32state-bv128-o2", "vk-bf16-fp32state-bv8", "kv-bf16-bf16state-bv8",
                            "kv-fp64-bv32", "vk-fp32-bv32",
                            "kv-bf16-bf16state-bv32-sr", "kv-bf16-bf16state-bv16", "vk-bf16-bf16state-bv16-sh",
-                           "kv-bf16-bf16state-bv128-t128-sh", "kv-bf16-fp32state-bv64-t64-o6-sh",
+                           "kv-bf16-bf16state-bv128-t128-sh", "kv-bf16-bf16state-bv128-t128-sh-v128",
+                           "kv-bf16-fp32state-bv64-t64-o6-sh",
                            "kv-bf16-fp32state-bv64-ks2", "kv-bf16-bf16state-bv128-sh-ks2",
                            "kv-bf16-fp32state-bv64-wv4"}) {
     const gpu::Variant& v = by_name(name);
