@@ -16,9 +16,11 @@ namespace gdn::gpu {
 // One compiled instantiation. Its name is "<layout>-<profile>-bv<BV>", e.g.
 // "vk-bf16-bf16state-bv32", with "-t<threads>" and "-o<min blocks>" appended for a launch
 // shape other than the default (tuning candidates), "-sh" for a tile in shared memory,
-// "-ks<n>" for a K split over clusters of n blocks, "-v<V>" for a build that takes one value
-// head dimension V only and "-sr" for the stochastic-rounding build of a tile; the family "<layout>-<profile>" picks a variant per call
-// (choose_variant). Runs with KernelOptions::stochastic_rounding use the "-sr" twin of the variant.
+// "-ks<n>" for a K split over clusters of n blocks, "-wv<n>" for KV warps split over the
+// columns, "-v<V>" for a build that takes one value head dimension V only and "-sr" for the
+// stochastic-rounding build of a tile; the family "<layout>-<profile>" picks a variant per
+// call (choose_variant). Runs with KernelOptions::stochastic_rounding use the "-sr" twin of
+// the variant.
 struct Variant {
   std::string name;
   std::string family;
