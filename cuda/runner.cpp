@@ -434,9 +434,10 @@ const Band* band_for(const std::string& family, const Config& c, int64_t N, int 
 // the call's V; where the named one is a build for another V ("-v<V>"), the same tile for
 // any V; nullptr where neither takes it (or the named variant was not compiled).
 const Variant* band_variant(const std::string& family, const Band& band, const Config& c) {
+  const std::string name = family + "-" + band.variant;
   const Variant* named = nullptr;
   for (const Variant& v : variants())
-    if (v.name == family + "-" + band.variant) named = &v;
+    if (v.name == name) named = &v;
   if (named == nullptr || takes_columns(*named, c)) return named;
   if (named->V == 0) return nullptr;
   kernels::KernelKey any_v = key_of(*named);

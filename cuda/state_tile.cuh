@@ -84,7 +84,8 @@ __device__ __forceinline__ void store_vector(void* p, const RawT& r) {
 // constant beyond col0 where the build fixes V (kernel_traits.hpp, kV).
 template <class Tr>
 __device__ __forceinline__ int64_t vector_offset(int V, int col0, int tk, int cg, int vi) {
-  return state_element<Tr::kIsVK>(Tr::kK, Tr::columns(V), Tr::row_of(tk, Tr::vec_r(vi, 0)), col0 + Tr::col_of(cg, Tr::vec_c(vi, 0)));
+  return state_element<Tr::kIsVK>(Tr::kK, Tr::columns(V), Tr::row_of(tk, Tr::vec_r(vi, 0)),
+                                  col0 + Tr::col_of(cg, Tr::vec_c(vi, 0)));
 }
 
 // The L2 prefetch size of the state's loads. Where a row of the tile is shorter than 256
