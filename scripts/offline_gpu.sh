@@ -33,7 +33,12 @@ PACKAGES=(libeigen3-dev libhdf5-dev libhdf5-103-1 libhdf5-cpp-103-1 libhdf5-hl-1
 
 stage() {
   command -v apt-get >/dev/null || { echo "stage: needs apt-get (a connected Debian machine)" >&2; exit 2; }
-  grep -qx '/.offline/' "$ROOT/.git/info/exclude" 2>/dev/null || echo /.offline/ >> "$ROOT/.git/info/exclude"
+  # git's exclude file, wherever this checkout keeps it (a worktree's .git is a file; a
+  # checkout may lack info/).
+  local exclude
+  exclude=$(git -C "$ROOT" rev-parse --path-format=absolute --git-path info/exclude)
+  mkdir -p "$(dirname "$exclude")"
+  grep -qx '/.offline/' "$exclude" 2>/dev/null || echo /.offline/ >> "$exclude"
   mkdir -p "$OFFLINE/debs"
   (cd "$OFFLINE/debs" && apt-get download "${PACKAGES[@]}")
   git -C "$ROOT" describe --always --dirty --tags > "$OFFLINE/revision" 2>/dev/null || echo unknown > "$OFFLINE/revision"
