@@ -33,12 +33,14 @@ PACKAGES=(libeigen3-dev libhdf5-dev libhdf5-103-1 libhdf5-cpp-103-1 libhdf5-hl-1
 
 stage() {
   command -v apt-get >/dev/null || { echo "stage: needs apt-get (a connected Debian machine)" >&2; exit 2; }
-  # git's exclude file, wherever this checkout keeps it (a worktree's .git is a file; a
-  # checkout may lack info/).
+  # .offline/ into git's exclude file, wherever this checkout keeps it (a worktree's .git is a
+  # file; a checkout may lack info/); nothing to do in a copy that is not a git checkout.
   local exclude
-  exclude=$(git -C "$ROOT" rev-parse --path-format=absolute --git-path info/exclude)
-  mkdir -p "$(dirname "$exclude")"
-  grep -qx '/.offline/' "$exclude" 2>/dev/null || echo /.offline/ >> "$exclude"
+  if exclude=$(git -C "$ROOT" rev-parse --git-path info/exclude 2>/dev/null); then
+    case $exclude in /*) ;; *) exclude=$ROOT/$exclude ;; esac
+    mkdir -p "$(dirname "$exclude")"
+    grep -qx '/.offline/' "$exclude" 2>/dev/null || echo /.offline/ >> "$exclude"
+  fi
   mkdir -p "$OFFLINE/debs"
   (cd "$OFFLINE/debs" && apt-get download "${PACKAGES[@]}")
   git -C "$ROOT" describe --always --dirty --tags > "$OFFLINE/revision" 2>/dev/null || echo unknown > "$OFFLINE/revision"
