@@ -430,14 +430,18 @@ const Band* band_for(const std::string& family, const Config& c, int64_t N, int 
   return nullptr;
 }
 
+// The compiled variant of this name, or nullptr.
+const Variant* variant_named(const std::string& name) {
+  for (const Variant& v : variants())
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
 // The variant a band stands for in a call of this config: the one it names where that takes
 // the call's V; where the named one is a build for another V ("-v<V>"), the same tile for
 // any V; nullptr where neither takes it (or the named variant was not compiled).
 const Variant* band_variant(const std::string& family, const Band& band, const Config& c) {
-  const std::string name = family + "-" + band.variant;
-  const Variant* named = nullptr;
-  for (const Variant& v : variants())
-    if (v.name == name) named = &v;
+  const Variant* named = variant_named(family + "-" + band.variant);
   if (named == nullptr || takes_columns(*named, c)) return named;
   if (named->V == 0) return nullptr;
   kernels::KernelKey any_v = key_of(*named);
@@ -486,8 +490,7 @@ bool takes_early_reads(const Variant& v, const Config& c, int64_t N, int sms) {
 }
 
 const Variant& find_variant(const std::string& name, const Config& c, int64_t N, int sms, const KernelOptions& o) {
-  for (const Variant& v : variants())
-    if (v.name == name) return v;
+  if (const Variant* v = variant_named(name)) return *v;
   if (o.stochastic_rounding) {  // the family's stochastic-rounding build, whatever the batch
     for (const Variant& v : variants())
       if (v.family == name && v.stochastic && takes_columns(v, c)) return v;

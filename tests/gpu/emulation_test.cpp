@@ -210,7 +210,7 @@ TEST_CASE("an output that is all cancellation stays within the error model, ever
   c.H = 1;
   c.HV = 2;
   c.K = v.K;
-  c.V = v.V > 0 ? v.V : std::max<int64_t>(v.bv, 32);
+  c.V = default_columns(v);
   c.layout = v.layout;
   c.gate_form = GateForm::Precomputed;
   GenerateOptions o;

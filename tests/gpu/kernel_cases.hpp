@@ -35,9 +35,12 @@ struct KernelCase {
   gpu::KernelOptions options;
 };
 
-// V defaults to the variant's compiled V where it has one ("-v<V>"), else to the smallest
-// multiple of the tile that is at least 32 (fast to judge on the CPU); the float and bf16
-// variants take K = 128 only.
+// The value head dimension of a test case of variant v: its compiled V where it has one
+// ("-v<V>"), else the smallest multiple of the tile that is at least 32 (fast to judge on
+// the CPU).
+inline int64_t default_columns(const gpu::Variant& v) { return v.V > 0 ? v.V : std::max<int64_t>(v.bv, 32); }
+
+// V defaults to default_columns(v); the float and bf16 variants take K = 128 only.
 inline KernelCase make_case(const gpu::Variant& v, Scenario s, uint64_t seed, int64_t H = 2, int64_t HV = 4,
                             int64_t V = 0) {
   KernelCase kc;
@@ -45,7 +48,7 @@ inline KernelCase make_case(const gpu::Variant& v, Scenario s, uint64_t seed, in
   c.H = H;
   c.HV = HV;
   c.K = v.K;
-  c.V = V > 0 ? V : v.V > 0 ? v.V : std::max<int64_t>(v.bv, 32);
+  c.V = V > 0 ? V : default_columns(v);
   c.layout = v.layout;
   GenerateOptions o;
   o.input_dtype = v.input;
